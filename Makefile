@@ -1,0 +1,42 @@
+# noisecli: every target creates the virtual environment it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install noisecli with its dev tools
+
+demo: $(STAMP) ## noise the bundled samples/ into out/
+	$(VENV)/bin/noisecli image samples/ -o out/ --std 25 --seed 7 --overwrite
+	@echo "noisy copies of samples/ are in out/ (see out/metadata.csv)"
+
+test: $(STAMP) ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check noisecli tests bench
+	$(VENV)/bin/ruff format --check noisecli tests bench
+	$(VENV)/bin/mypy
+
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix noisecli tests bench
+	$(VENV)/bin/ruff format noisecli tests bench
+
+bench: $(STAMP) ## benchmarks (ratios against the codec floor)
+	$(PY) bench/run.py
+
+clean: ## remove the virtual environment and generated files
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m noisecli``."""
+
+from noisecli.cli import main
+
+main()

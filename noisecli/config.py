@@ -1,0 +1,145 @@
+"""Frozen run configuration and the parsers for values such as ``25``, ``5:50`` and ``10%``."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from noisecli.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from noisecli.noise.base import Noise
+
+IMAGE_FORMATS = ("keep", "png", "jpg", "webp", "tiff")
+
+
+@dataclass(frozen=True)
+class Level:
+    """A parameter value: fixed (``lo == hi``) or drawn uniformly in ``[lo, hi]`` per output.
+
+    ``percent`` marks a value given as a fraction of full scale (``10%``); the noise
+    converts it to its own units.
+    """
+
+    lo: float
+    hi: float
+    percent: bool = False
+
+    @classmethod
+    def fixed(cls, value: float) -> Level:
+        return cls(value, value)
+
+    @property
+    def is_range(self) -> bool:
+        return self.hi != self.lo
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """The value for one output; a fixed value consumes no random numbers."""
+        if not self.is_range:
+            return self.lo
+        return float(rng.uniform(self.lo, self.hi))
+
+    def __str__(self) -> str:
+        unit = "%" if self.percent else ""
+        if self.is_range:
+            return f"{_num(self.lo)}{unit}:{_num(self.hi)}{unit}"
+        return f"{_num(self.lo)}{unit}"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _parse_number(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{name}: {text!r} is not a finite number")
+    return value
+
+
+def parse_level(
+    text: str,
+    name: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    allow_percent: bool = True,
+) -> Level:
+    """Parse ``25``, ``5:50`` (uniform per output) or ``10%`` / ``5%:10%`` (of full scale)."""
+    raw = text.strip()
+    parts = raw.split(":")
+    if len(parts) > 2 or not all(p.strip() for p in parts):
+        raise UsageError(f"{name}: {text!r} is not a value or a LOW:HIGH range")
+    percents = [p.strip().endswith("%") for p in parts]
+    if any(percents) and not all(percents):
+        raise UsageError(f"{name}: {text!r} mixes percentages and plain values")
+    percent = all(percents)
+    if percent and not allow_percent:
+        raise UsageError(f"{name}: percentages are not accepted here ({text!r})")
+    values = [_parse_number(p.strip().rstrip("%"), name) for p in parts]
+    lo, hi = values[0], values[-1]
+    if lo > hi:
+        raise UsageError(f"{name}: range {text!r} has LOW greater than HIGH")
+    if minimum is not None and lo < minimum:
+        raise UsageError(f"{name}: {text!r} is below the minimum {minimum:g}")
+    if maximum is not None and hi > maximum:
+        raise UsageError(f"{name}: {text!r} is above the maximum {maximum:g}")
+    return Level(lo, hi, percent)
+
+
+def parse_float(text: str, name: str) -> float:
+    """Parse one finite number."""
+    return _parse_number(text.strip(), name)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one batch run needs; built by ``cli.py`` or by ``process_dataset``."""
+
+    inputs: tuple[str, ...]
+    output: str
+    noise: Noise
+    media: Literal["image", "audio"] = "image"
+    seed: int = 0
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    copies: int = 1
+    suffix: str = ""
+    format: str = "keep"
+    quality: int = 95
+    chunk: int = 256
+    overwrite: bool = False
+    skip_existing: bool = False
+    dry_run: bool = False
+    fail_fast: bool = False
+    manifest: bool = True
+    quiet: bool = False
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if self.jobs < 1:
+            raise UsageError(f"--jobs must be at least 1, got {self.jobs}")
+        if self.copies < 1:
+            raise UsageError(f"--copies must be at least 1, got {self.copies}")
+        if self.chunk < 1:
+            raise UsageError(f"--chunk must be at least 1, got {self.chunk}")
+        if not 0 <= self.quality <= 100:
+            raise UsageError(f"--quality must be in 0..100, got {self.quality}")
+        if self.overwrite and self.skip_existing:
+            raise UsageError("--overwrite and --skip-existing exclude each other")
+        if self.media == "image" and self.format not in IMAGE_FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(IMAGE_FORMATS)}")
+        if not 0 <= self.seed < 2**128:
+            raise UsageError(f"--seed must be a non-negative integer below 2**128, got {self.seed}")
+        if "/" in self.suffix or os.sep in self.suffix:
+            raise UsageError(f"--suffix must not contain a path separator: {self.suffix!r}")
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.output == "-"

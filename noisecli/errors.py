@@ -1,0 +1,27 @@
+"""Exceptions raised by noisecli; ``cli.py`` maps them to messages and exit codes."""
+
+from __future__ import annotations
+
+
+class NoiseCliError(Exception):
+    """Base class of every error noisecli reports without a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(NoiseCliError):
+    """A bad option value or an unsafe request: nothing was done (exit code 2)."""
+
+    exit_code = 2
+
+
+class InputError(NoiseCliError):
+    """One input file cannot be read or decoded; the run goes on without it."""
+
+
+class OutputError(NoiseCliError):
+    """One output cannot be written (unsupported format, existing file, ...)."""
+
+
+class DiskFullError(OutputError):
+    """The output filesystem is full: no later file can succeed, so the run stops."""

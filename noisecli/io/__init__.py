@@ -1,0 +1,1 @@
+"""Readers and writers: OpenCV for images, soundfile for audio (both imported lazily)."""

@@ -1,0 +1,28 @@
+"""The noise registry: ``NOISES`` is the one list to edit when adding a noise."""
+
+from __future__ import annotations
+
+from noisecli.errors import UsageError
+from noisecli.noise.base import MediaInfo, Noise, Prepared
+from noisecli.noise.gaussian import Gaussian
+
+NOISES: tuple[type[Noise], ...] = (Gaussian,)
+
+__all__ = ["NOISES", "Gaussian", "MediaInfo", "Noise", "Prepared", "get_noise", "noise_names"]
+
+
+def noise_names(media: str | None = None) -> list[str]:
+    """Canonical names of the registered noises, optionally only those for one medium."""
+    return [n.name for n in NOISES if media is None or media in n.media]
+
+
+def get_noise(name: str, media: str | None = None) -> type[Noise]:
+    """Look a noise class up by name or alias (case-insensitive)."""
+    wanted = name.strip().lower()
+    for cls in NOISES:
+        if wanted == cls.name or wanted in cls.aliases:
+            if media is not None and media not in cls.media:
+                raise UsageError(f"noise {cls.name!r} does not apply to {media}")
+            return cls
+    choices = ", ".join(noise_names(media))
+    raise UsageError(f"unknown noise {name!r}; choose from: {choices}")

@@ -1,0 +1,67 @@
+"""Additive Gaussian noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from noisecli.config import Level
+from noisecli.noise.base import MediaInfo, Noise, Param, Prepared, flag_param, level_param
+
+EIGHT_BIT = 255.0
+
+
+def to_native(level: float, percent: bool, full_scale: float) -> float:
+    """Convert a value in 8-bit levels (or percent of full scale) to the chunk's units."""
+    if percent:
+        return level / 100.0 * full_scale
+    return level / EIGHT_BIT * full_scale
+
+
+@dataclass(frozen=True)
+class Gaussian(Noise):
+    """``y = x + N(mean, std²)``, independently per value (per pixel with ``mono``).
+
+    ``std`` and ``mean`` are in 8-bit levels whatever the bit depth (``std=25`` is
+    ``25·257`` on uint16 and ``25/255`` on float images), or a percentage of full scale.
+    """
+
+    name: ClassVar[str] = "gaussian"
+    aliases: ClassVar[tuple[str, ...]] = ("normal",)
+    summary: ClassVar[str] = "additive Gaussian noise, x + N(mean, std)"
+    cli_params: ClassVar[tuple[Param, ...]] = (
+        level_param("std", "standard deviation in 8-bit levels, LOW:HIGH or N% of full scale"),
+        level_param("mean", "mean of the noise in 8-bit levels (may be negative)", minimum=-1e9),
+        flag_param("mono", "one noise field shared by all colour channels"),
+    )
+
+    std: Level = Level.fixed(25.0)
+    mean: Level = Level.fixed(0.0)
+    mono: bool = False
+
+    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+        std = self.std.draw(rng)
+        mean = self.mean.draw(rng)
+        sigma = to_native(std, self.std.percent, info.full_scale)
+        mu = to_native(mean, self.mean.percent, info.full_scale)
+        params: dict[str, float | str | bool] = {
+            "std": round(std, 6),
+            "mean": round(mean, 6),
+            "unit": "%" if self.std.percent else "8-bit levels",
+            "mono": self.mono,
+        }
+        return Prepared(params, (np.float32(sigma), np.float32(mu)))
+
+    def apply(
+        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+    ) -> np.ndarray:
+        sigma, mu = prepared.state
+        shape = (*chunk.shape[:-1], 1) if self.mono else chunk.shape
+        field = rng.standard_normal(shape, dtype=np.float32)
+        field *= sigma
+        if mu:
+            field += mu
+        chunk += field
+        return chunk

@@ -1,0 +1,219 @@
+"""Planning (inputs -> jobs, mirroring the tree) and processing of one file. No parallelism here."""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from noisecli.atomic import is_temp_file, write_bytes_atomic
+from noisecli.config import RunConfig
+from noisecli.errors import DiskFullError, NoiseCliError, UsageError
+from noisecli.io.image import EXTENSIONS, FORMAT_EXTENSION, is_image_name
+from noisecli.noise.base import output_generators, stream_key
+
+STDIO = "-"
+Status = Literal["written", "skipped", "failed", "interrupted"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output to produce: ``dst`` from ``src``; ``rel`` and ``copy`` seed its stream."""
+
+    src: str
+    dst: str
+    rel: str
+    copy: int
+    error: str | None = None  # a planning error (e.g. two inputs map to one output)
+
+
+@dataclass
+class FileResult:
+    """What happened to one job; workers return this and never raise for a bad file."""
+
+    job: Job
+    status: Status
+    message: str = ""
+    params: dict[str, float | str | bool] = field(default_factory=dict)
+    clipped_fraction: float = 0.0
+    seconds: float = 0.0
+    fatal: bool = False  # the run cannot go on (e.g. disk full)
+
+
+@dataclass
+class Plan:
+    jobs: list[Job]
+    ignored: list[str]
+    output_root: Path | None
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _has_magic(text: str) -> bool:
+    return any(c in _GLOB_CHARS for c in text)
+
+
+def _glob_root(pattern: str) -> str:
+    """The directory part of a pattern before its first wildcard."""
+    parts = Path(pattern).parts
+    fixed: list[str] = []
+    for part in parts:
+        if _has_magic(part):
+            break
+        fixed.append(part)
+    return str(Path(*fixed)) if fixed else "."
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _walk(root: Path, exclude: Path | None, ignored: list[str]) -> Iterable[Path]:
+    """Files under ``root`` in sorted order, never descending into ``exclude``."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if exclude is not None:
+            dirnames[:] = [d for d in dirnames if (here / d).resolve() != exclude]
+        dirnames.sort()
+        for name in sorted(filenames):
+            if is_temp_file(name):
+                continue
+            if is_image_name(name):
+                yield here / name
+            else:
+                ignored.append(str(here / name))
+
+
+def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(file, root) pairs for every input, and the non-image files passed over."""
+    exclude = out_root.resolve() if out_root is not None else None
+    pairs: list[tuple[Path, Path]] = []
+    ignored: list[str] = []
+    for item in cfg.inputs:
+        path = Path(item)
+        if path.is_dir():
+            if exclude is not None and exclude == path.resolve():
+                raise UsageError(f"the output directory {item} is also an input directory")
+            pairs.extend((f, path) for f in _walk(path, exclude, ignored))
+        elif path.exists() or path.is_symlink():
+            pairs.append((path, path.parent))
+        elif _has_magic(item):
+            root = Path(_glob_root(item))
+            matches = sorted(glob.glob(item, recursive=True))
+            files = [Path(m) for m in matches if Path(m).is_file() and is_image_name(m)]
+            if exclude is not None:
+                files = [f for f in files if not _inside(f.resolve(), exclude)]
+            if not files:
+                raise UsageError(f"no image matches {item!r}")
+            ignored.extend(m for m in matches if Path(m).is_file() and not is_image_name(m))
+            pairs.extend((f, root) for f in files)
+        else:
+            raise UsageError(f"input not found: {item}")
+    return pairs, ignored
+
+
+def output_name(rel: Path, cfg: RunConfig, copy: int) -> Path:
+    """``a/b.jpg`` -> ``a/b{suffix}[_n{copy}].{ext}`` following ``--format``."""
+    ext = rel.suffix
+    if cfg.format != "keep":
+        ext = FORMAT_EXTENSION[cfg.format]
+    elif ext.lower() not in EXTENSIONS:
+        ext = ext or ".png"
+    tag = f"_n{copy}" if cfg.copies > 1 else ""
+    return rel.with_name(f"{rel.stem}{cfg.suffix}{tag}{ext}")
+
+
+def plan(cfg: RunConfig) -> Plan:
+    """Expand inputs into jobs, one per (file, copy), mirroring each input's tree under -o."""
+    if STDIO in cfg.inputs or cfg.to_stdout:
+        if cfg.inputs != (STDIO,) or not cfg.to_stdout:
+            raise UsageError("'-' reads one image from stdin and needs '-o -' (and no other input)")
+        if cfg.copies != 1:
+            raise UsageError("--copies is not available with stdin/stdout")
+        return Plan([Job(STDIO, STDIO, STDIO, 0)], [], None)
+    out_root = Path(cfg.output)
+    if out_root.exists() and not out_root.is_dir():
+        raise UsageError(f"-o {cfg.output} exists and is not a directory")
+    pairs, ignored = _sources(cfg, out_root)
+    jobs: list[Job] = []
+    claimed: dict[str, str] = {}
+    for src, root in pairs:
+        rel = src.relative_to(root) if _inside(src, root) else Path(src.name)
+        for copy in range(cfg.copies):
+            dst = out_root / output_name(rel, cfg, copy)
+            key = os.path.normcase(str(dst))
+            error = None
+            if key in claimed:
+                error = f"output {dst} is also the output of {claimed[key]}; rename one input"
+            elif os.path.abspath(dst) == os.path.abspath(src):
+                error = "output path equals the input path"
+            else:
+                claimed[key] = str(src)
+            jobs.append(Job(str(src), str(dst), rel.as_posix(), copy, error))
+    return Plan(jobs, ignored, out_root)
+
+
+def process_file(job: Job, cfg: RunConfig) -> FileResult:
+    """Read, noise and atomically write one output. Never raises for a bad file."""
+    start = time.perf_counter()
+    if job.error:
+        return FileResult(job, "failed", job.error)
+    try:
+        if job.dst != STDIO and os.path.lexists(job.dst):
+            if cfg.skip_existing:
+                return FileResult(job, "skipped", "exists")
+            if not cfg.overwrite:
+                return FileResult(
+                    job, "failed", "output exists (use --overwrite or --skip-existing)"
+                )
+        result = _noise_one(job, cfg)
+    except DiskFullError as exc:
+        return FileResult(job, "failed", str(exc), fatal=True)
+    except NoiseCliError as exc:
+        return FileResult(job, "failed", str(exc))
+    except MemoryError:
+        return FileResult(job, "failed", "out of memory")
+    except OSError as exc:
+        return FileResult(job, "failed", exc.strerror or str(exc))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _read_source(src: str) -> bytes:
+    if src == STDIO:
+        return sys.stdin.buffer.read()
+    with open(src, "rb") as fh:
+        return fh.read()
+
+
+def _noise_one(job: Job, cfg: RunConfig) -> FileResult:
+    from noisecli.engine import noise_image
+    from noisecli.io.image import decode_image, encode_image, output_format
+
+    data = _read_source(job.src)
+    array, fmt = decode_image(data)
+    out_fmt = output_format(cfg.format, fmt)
+    params_rng, noise_rng = output_generators(cfg.seed, stream_key(job.rel, job.copy))
+    noisy, noiser = noise_image(array, cfg.noise, params_rng, noise_rng, cfg.chunk)
+    encoded = encode_image(noisy, out_fmt, cfg.quality)
+    if job.dst == STDIO:
+        sys.stdout.buffer.write(encoded)
+        sys.stdout.buffer.flush()
+    else:
+        write_bytes_atomic(Path(job.dst), encoded)
+    return FileResult(
+        job,
+        "written",
+        params=dict(noiser.prepared.params),
+        clipped_fraction=noiser.stats.clipped_fraction,
+    )

@@ -1,0 +1,82 @@
+"""A whole batch run: plan, execute, manifest, report. Click-free, used by the CLI and the API."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from noisecli.atomic import remove_stale_temp_files
+from noisecli.config import RunConfig
+from noisecli.errors import UsageError
+from noisecli.executors import Driver
+from noisecli.manifest import Manifest
+from noisecli.pipeline import Plan, plan
+from noisecli.report import Report, Reporter
+
+
+def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
+    """Noise every input of ``cfg``; never raises for a bad file (see ``Report``).
+
+    Raises ``UsageError`` before any work for a request that cannot run.
+    """
+    started = time.perf_counter()
+    the_plan = plan(cfg)
+    report = Report(seed=cfg.seed, planned=len(the_plan.jobs))
+    reporter = Reporter(len(the_plan.jobs), cfg.quiet, cfg.verbose)
+    if cfg.verbose:
+        for name in the_plan.ignored:
+            reporter.say(f"ignored (not an image): {name}")
+    if cfg.dry_run:
+        _dry_run(the_plan, reporter)
+        reporter.close()
+        return report
+    manifest = _open_manifest(cfg, the_plan)
+    driver = Driver(the_plan.jobs, cfg)
+    try:
+        for result in driver.results():
+            report.add(result)
+            if keep_results:
+                report.results.append(result)
+            if manifest is not None:
+                manifest.add(result)
+            reporter.result(result)
+            if result.status == "failed" and (cfg.fail_fast or result.fatal):
+                if not driver.stopping():
+                    reporter.say(
+                        "noisecli: stopping: " + ("disk full" if result.fatal else "--fail-fast")
+                    )
+                report.stopped_early = True
+                driver.request_stop()
+    finally:
+        reporter.close()
+        if manifest is not None:
+            manifest.close()
+    report.signum = driver.signum
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _open_manifest(cfg: RunConfig, the_plan: Plan) -> Manifest | None:
+    out_root = the_plan.output_root
+    if out_root is None:
+        return None
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output directory {out_root}: {exc.strerror}") from exc
+    if not os.access(out_root, os.W_OK | os.X_OK):
+        raise UsageError(f"output directory {out_root} is not writable")
+    remove_stale_temp_files(out_root)
+    if not cfg.manifest:
+        return None
+    manifest = Manifest(Path(out_root), cfg.seed, cfg.noise.name)
+    manifest.open()
+    return manifest
+
+
+def _dry_run(the_plan: Plan, reporter: Reporter) -> None:
+    for job in the_plan.jobs:
+        note = f"  [error: {job.error}]" if job.error else ""
+        exists = "  [exists]" if Path(job.dst).exists() else ""
+        print(f"{job.src} -> {job.dst}{exists}{note}", flush=True)
