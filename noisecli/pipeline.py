@@ -6,16 +6,15 @@ import glob
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from noisecli.atomic import is_temp_file, write_bytes_atomic
+from noisecli.atomic import is_temp_file
 from noisecli.config import RunConfig
 from noisecli.errors import DiskFullError, NoiseCliError, UsageError
 from noisecli.io.image import EXTENSIONS, FORMAT_EXTENSION, is_image_name
-from noisecli.noise.base import output_generators, stream_key
 
 STDIO = "-"
 Status = Literal["written", "skipped", "failed", "interrupted"]
@@ -78,7 +77,19 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _walk(root: Path, exclude: Path | None, ignored: list[str]) -> Iterable[Path]:
+def media_filter(media: str) -> Callable[[str], bool]:
+    """The file-name test of a medium: which files a directory walk picks up."""
+    if media == "image":
+        return is_image_name
+    from noisecli.io.audio import is_audio_name  # type: ignore[import-not-found,unused-ignore]
+
+    test: Callable[[str], bool] = is_audio_name
+    return test
+
+
+def _walk(
+    root: Path, exclude: Path | None, ignored: list[str], wanted: Callable[[str], bool]
+) -> Iterable[Path]:
     """Files under ``root`` in sorted order, never descending into ``exclude``."""
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -88,7 +99,7 @@ def _walk(root: Path, exclude: Path | None, ignored: list[str]) -> Iterable[Path
         for name in sorted(filenames):
             if is_temp_file(name):
                 continue
-            if is_image_name(name):
+            if wanted(name):
                 yield here / name
             else:
                 ignored.append(str(here / name))
@@ -97,6 +108,7 @@ def _walk(root: Path, exclude: Path | None, ignored: list[str]) -> Iterable[Path
 def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Path]], list[str]]:
     """(file, root) pairs for every input, and the non-image files passed over."""
     exclude = out_root.resolve() if out_root is not None else None
+    wanted = media_filter(cfg.media)
     pairs: list[tuple[Path, Path]] = []
     ignored: list[str] = []
     for item in cfg.inputs:
@@ -104,18 +116,18 @@ def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Pa
         if path.is_dir():
             if exclude is not None and exclude == path.resolve():
                 raise UsageError(f"the output directory {item} is also an input directory")
-            pairs.extend((f, path) for f in _walk(path, exclude, ignored))
+            pairs.extend((f, path) for f in _walk(path, exclude, ignored, wanted))
         elif path.exists() or path.is_symlink():
             pairs.append((path, path.parent))
         elif _has_magic(item):
             root = Path(_glob_root(item))
             matches = sorted(glob.glob(item, recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file() and is_image_name(m)]
+            files = [Path(m) for m in matches if Path(m).is_file() and wanted(m)]
             if exclude is not None:
                 files = [f for f in files if not _inside(f.resolve(), exclude)]
             if not files:
-                raise UsageError(f"no image matches {item!r}")
-            ignored.extend(m for m in matches if Path(m).is_file() and not is_image_name(m))
+                raise UsageError(f"no {cfg.media} file matches {item!r}")
+            ignored.extend(m for m in matches if Path(m).is_file() and not wanted(m))
             pairs.extend((f, root) for f in files)
         else:
             raise UsageError(f"input not found: {item}")
@@ -189,7 +201,8 @@ def process_file(job: Job, cfg: RunConfig) -> FileResult:
     return result
 
 
-def _read_source(src: str) -> bytes:
+def read_source(src: str) -> bytes:
+    """The whole input file (or stdin for ``-``)."""
     if src == STDIO:
         return sys.stdin.buffer.read()
     with open(src, "rb") as fh:
@@ -197,23 +210,12 @@ def _read_source(src: str) -> bytes:
 
 
 def _noise_one(job: Job, cfg: RunConfig) -> FileResult:
-    from noisecli.engine import noise_image
-    from noisecli.io.image import decode_image, encode_image, output_format
+    """Dispatch to the medium's file processor (imported lazily: audio never loads cv2)."""
+    if cfg.media == "image":
+        from noisecli.imagefile import noise_image_file
 
-    data = _read_source(job.src)
-    array, fmt = decode_image(data)
-    out_fmt = output_format(cfg.format, fmt)
-    params_rng, noise_rng = output_generators(cfg.seed, stream_key(job.rel, job.copy))
-    noisy, noiser = noise_image(array, cfg.noise, params_rng, noise_rng, cfg.chunk)
-    encoded = encode_image(noisy, out_fmt, cfg.quality)
-    if job.dst == STDIO:
-        sys.stdout.buffer.write(encoded)
-        sys.stdout.buffer.flush()
-    else:
-        write_bytes_atomic(Path(job.dst), encoded)
-    return FileResult(
-        job,
-        "written",
-        params=dict(noiser.prepared.params),
-        clipped_fraction=noiser.stats.clipped_fraction,
-    )
+        return noise_image_file(job, cfg)
+    from noisecli.audiofile import noise_audio_file  # type: ignore[import-not-found,unused-ignore]
+
+    result: FileResult = noise_audio_file(job, cfg)
+    return result
