@@ -218,6 +218,7 @@ class PreviewWindow:
 
         use_system_fonts()
         cv.namedWindow(WINDOW, cv.WINDOW_AUTOSIZE | cv.WINDOW_GUI_NORMAL)
+        cv.setWindowTitle(WINDOW, self.state.title())
         for label, (slider, _) in self.sliders.items():
             start = slider.position(slider.start)
             cv.createTrackbar(label, WINDOW, start, slider.maximum, self._on_slider(label))
