@@ -102,7 +102,7 @@ def test_find_sweep_takes_exactly_one_parameter() -> None:
         {"mono": True, "std": "0"},
         {"mono": True, "std": "10"},
     ]
-    with pytest.raises(UsageError, match="e.g. --std A,B,C"):
+    with pytest.raises(UsageError, match=r"e\.g\. --std A,B,C"):
         find_sweep(NoiseSpec(Gaussian, {"std": "10"}), 5)
     with pytest.raises(UsageError, match="--std and --mean"):
         find_sweep(NoiseSpec(Gaussian, {"std": "1,2", "mean": "1:2"}), 5)
