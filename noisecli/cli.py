@@ -322,13 +322,7 @@ labelled with the measured SNR.
 @click.option("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
 @noise_options("image", "audio", default_noise=None)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed")
-@click.option(
-    "--steps",
-    type=click.IntRange(min=2),
-    default=5,
-    show_default=True,
-    help="values a LOW:HIGH range expands to",
-)
+@click.option("--steps", type=click.IntRange(2), default=5, help="values per LOW:HIGH range [5]")
 @click.option("--crop", metavar="WxH[+X+Y]", help="show only this part of the image (centred)")
 @click.option("--columns", type=click.IntRange(min=1), help="tiles per row (default: up to 5)")
 def sheet(

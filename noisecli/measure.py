@@ -95,10 +95,7 @@ class ImageMeasurement:
         ]
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["psnr_db"] = _finite_or_none(self.psnr_db)
-        data["clipped_fraction"] = self.clipped_fraction
-        return data
+        return json_fields(self) | {"clipped_fraction": self.clipped_fraction}
 
 
 @dataclass(frozen=True)
@@ -121,15 +118,16 @@ class AudioMeasurement:
         ]
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["snr_db"] = _finite_or_none(self.snr_db)
-        data["noise_rms_dbfs"] = _finite_or_none(self.noise_rms_dbfs)
-        return data
+        return json_fields(self)
 
 
-def _finite_or_none(value: float) -> float | None:
-    """JSON has no infinity: an exact match (infinite PSNR/SNR) is written as null."""
-    return None if math.isinf(value) else value
+def json_fields(result: ImageMeasurement | AudioMeasurement) -> dict[str, Any]:
+    """The fields of a result for JSON, which has no infinity: an infinite PSNR/SNR (an
+    exact match) or a silent noise's dBFS is written as null."""
+    return {
+        key: None if isinstance(value, float) and math.isinf(value) else value
+        for key, value in asdict(result).items()
+    }
 
 
 def _clipped(clean: np.ndarray, noisy: np.ndarray, lo: float, hi: float) -> int:

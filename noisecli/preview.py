@@ -237,7 +237,9 @@ class PreviewWindow:
         if code in (ord("q"), ord("Q"), KEY_ESC):
             return False
         if code == KEY_SPACE:
-            self.state.seed = secrets.randbelow(self.seed_max + 1)
+            # another seed of the slider's range, never the one shown
+            offset = 1 + secrets.randbelow(self.seed_max)
+            self.state.seed = (min(self.state.seed, self.seed_max) + offset) % (self.seed_max + 1)
             cv2().setTrackbarPos("seed", WINDOW, self.state.seed)
             self.dirty = True
         elif code in (ord("d"), ord("D")):

@@ -18,7 +18,7 @@ from noisecli.levels import noise_as_batch
 from noisecli.noise import Gaussian
 from noisecli.preview import fit_to_screen
 from tests.conftest import NOISECLI_EXE, read_image, synthetic_image, write_image
-from tests.xserver import require_tools, xserver
+from tests.xserver import SCREEN, require_tools, xserver
 
 __all__ = ["xserver"]
 
@@ -82,7 +82,7 @@ def test_headless_opencv_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_probe_reports_the_screen_of_a_live_display(xserver: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("DISPLAY", xserver.display)
     screen = probe_display()
-    assert (screen.width, screen.height) == (1280, 800)
+    assert (screen.width, screen.height) == SCREEN
 
 
 def test_save_writes_side_by_side_without_a_display(tmp_path: Path) -> None:
