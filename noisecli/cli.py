@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,7 @@ import click
 
 from noisecli import __version__
 from noisecli.config import IMAGE_FORMATS, RunConfig
-from noisecli.errors import NoiseCliError
+from noisecli.errors import NoiseCliError, save_traceback
 from noisecli.noise import NOISES, get_noise, noise_names
 from noisecli.noise.base import Param
 
@@ -80,12 +79,10 @@ def run_and_exit(action: Callable[[], int], verbose: bool) -> None:
         click.echo("noisecli: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # an unexpected failure: short message, traceback saved
-        fd, path = tempfile.mkstemp(prefix="noisecli-traceback-", suffix=".txt")
-        with os.fdopen(fd, "w") as fh:
-            traceback.print_exc(file=fh)
+        where = save_traceback()
         if verbose:
             traceback.print_exc()
-        click.echo(f"noisecli: internal error: {exc!r} (traceback saved to {path})", err=True)
+        click.echo(f"noisecli: internal error: {exc!r} ({where})", err=True)
         sys.exit(70)
     sys.exit(code)
 
@@ -166,6 +163,18 @@ parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
     show_default=True,
     help="rows per processing band (memory only; output identical)",
 )
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(1, 2**30),
+    default=2**28,
+    show_default=True,
+    help="refuse images with more pixels (checked from the header, before decoding)",
+)
+@click.option(
+    "--allow-nested-output",
+    is_flag=True,
+    help="allow OUT inside an input directory (it is then never read as input)",
+)
 @click.option("--overwrite", is_flag=True, help="replace existing outputs")
 @click.option("--skip-existing", is_flag=True, help="leave existing outputs alone (resume a run)")
 @click.option("--dry-run", is_flag=True, help="list what would be written, write nothing")
@@ -184,6 +193,8 @@ def image(
     fmt: str,
     quality: int,
     chunk: int,
+    max_pixels: int,
+    allow_nested_output: bool,
     overwrite: bool,
     skip_existing: bool,
     dry_run: bool,
@@ -211,6 +222,8 @@ def image(
             format=fmt,
             quality=quality,
             chunk=chunk,
+            max_pixels=max_pixels,
+            allow_nested_output=allow_nested_output,
             overwrite=overwrite,
             skip_existing=skip_existing,
             dry_run=dry_run,
