@@ -31,6 +31,12 @@ def run(
     return out
 
 
+def added_noise(noise: Noise, image: np.ndarray) -> np.ndarray:
+    """``output - input`` through the engine, float64 on the [0, 1] scale."""
+    full = value_range(image.dtype)[2]
+    return (run(noise, image).astype(np.float64) - image) / full
+
+
 def unclipped(noise: Noise, image: np.ndarray, seed: int = 1) -> tuple[np.ndarray, Prepared]:
     """``noise.apply`` on the whole float32 image before the engine's clip, and its params.
 

@@ -8,18 +8,14 @@ import numpy as np
 import pytest
 
 from noisecli.noise import Gaussian
-from noisecli.noise.base import value_range
-from tests.noise.helpers import flat, lsb_variance, run, se_mean, se_std
+from tests.noise.helpers import added_noise, flat, lsb_variance, run, se_mean, se_std
 
 STD_LEVELS = 25.0  # in 8-bit levels: 25/255 of full scale; mid-grey is 5 sigma from either end
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
 def test_sigma_within_one_percent_on_flat_mid_grey(dtype: str) -> None:
-    src = flat(0.5, dtype)
-    full = value_range(dtype)[2]
-    out = run(Gaussian.from_options({"std": STD_LEVELS}), src).astype(np.float64) / full
-    noise = out - src.astype(np.float64) / full
+    noise = added_noise(Gaussian.from_options({"std": STD_LEVELS}), flat(0.5, dtype))
     n = noise.size
     sigma = STD_LEVELS / 255.0
     # rounding to integer levels adds a uniform error of variance step²/12
@@ -33,9 +29,7 @@ def test_sigma_within_one_percent_on_flat_mid_grey(dtype: str) -> None:
 
 
 def test_percent_is_of_full_scale_and_mean_shifts() -> None:
-    src = flat(0.5, "uint16")
-    out = run(Gaussian.from_options({"std": "4%", "mean": 10}), src).astype(np.float64) / 65535
-    noise = out - src.astype(np.float64) / 65535
+    noise = added_noise(Gaussian.from_options({"std": "4%", "mean": 10}), flat(0.5, "uint16"))
     n = noise.size
     assert abs(float(noise.std()) - 0.04) <= 4 * se_std(0.04, n)
     assert abs(float(noise.mean()) - 10 / 255) <= 4 * se_mean(0.04, n)

@@ -8,18 +8,22 @@ import numpy as np
 import pytest
 
 from noisecli.noise import Uniform
-from noisecli.noise.base import value_range
-from tests.noise.helpers import UNIFORM_KURTOSIS, flat, lsb_variance, run, se_prop, se_std
+from tests.noise.helpers import (
+    UNIFORM_KURTOSIS,
+    added_noise,
+    flat,
+    lsb_variance,
+    run,
+    se_prop,
+    se_std,
+)
 
 STD_LEVELS = 25.0  # a = √3·25/255 ≈ 0.17: mid-grey never reaches either end
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
 def test_sigma_within_one_percent_on_flat_mid_grey(dtype: str) -> None:
-    src = flat(0.5, dtype)
-    full = value_range(dtype)[2]
-    out = run(Uniform.from_options({"std": STD_LEVELS}), src).astype(np.float64) / full
-    noise = out - src.astype(np.float64) / full
+    noise = added_noise(Uniform.from_options({"std": STD_LEVELS}), flat(0.5, dtype))
     sigma = STD_LEVELS / 255.0
     expected = math.sqrt(sigma**2 + lsb_variance(dtype))
     measured = float(noise.std())
@@ -29,9 +33,7 @@ def test_sigma_within_one_percent_on_flat_mid_grey(dtype: str) -> None:
 
 
 def test_values_bounded_by_root3_sigma_and_filling_the_interval() -> None:
-    src = flat(0.5, "float32")
-    out = run(Uniform.from_options({"std": STD_LEVELS}), src)
-    noise = out.astype(np.float64) - src
+    noise = added_noise(Uniform.from_options({"std": STD_LEVELS}), flat(0.5, "float32"))
     half_width = math.sqrt(3) * STD_LEVELS / 255.0
     # float32 arithmetic may overshoot by a few ulps of 0.5
     assert np.abs(noise).max() <= half_width + 1e-6
