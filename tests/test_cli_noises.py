@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -18,6 +14,7 @@ from click.testing import CliRunner
 from noisecli.cli import main
 from noisecli.noise import NOISES
 from noisecli.noise.severity import TARGETS
+from tests.conftest import read_image, run_exe, synthetic_image, write_image
 
 IMAGE_NOISES = [cls for cls in NOISES if "image" in cls.media]
 
@@ -25,12 +22,8 @@ IMAGE_NOISES = [cls for cls in NOISES if "image" in cls.media]
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
     folder = tmp_path / "in"
-    folder.mkdir()
-    rng = np.random.default_rng(3)
-    colour = rng.integers(0, 256, (24, 32, 3), dtype=np.int64).astype(np.uint8)
-    grey16 = rng.integers(0, 65536, (20, 16), dtype=np.int64).astype(np.uint16)
-    assert cv2.imwrite(str(folder / "colour.png"), colour)
-    assert cv2.imwrite(str(folder / "grey16.png"), grey16)
+    write_image(folder / "colour.png", synthetic_image(24, 32, 3, "uint8", seed=3))
+    write_image(folder / "grey16.png", synthetic_image(20, 16, 1, "uint16", seed=4))
     return folder
 
 
@@ -67,8 +60,8 @@ def test_every_noise_runs_from_the_cli_with_its_listed_example(
     for name, row in rows.items():
         assert row["noise"] == cls.name
         assert json.loads(row["params"])
-        src = cv2.imread(str(photos / name), cv2.IMREAD_UNCHANGED)
-        dst = cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED)
+        src = read_image(photos / name)
+        dst = read_image(out / name)
         assert dst.dtype == src.dtype and dst.shape == src.shape
         assert not np.array_equal(dst, src)
 
@@ -141,21 +134,9 @@ def test_shared_option_help_is_generic() -> None:
     assert "units differ by noise" in " ".join(text.split())
 
 
-def installed(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.run(
-        [sys.executable, "-m", "noisecli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_installed_executable_matches_the_cli_runner(photos: Path, tmp_path: Path) -> None:
     options = ["--noise", "impulse", "--severity", "3", "--seed", "11", "-j", "1", "-q"]
-    proc = installed("image", str(photos), "-o", str(tmp_path / "a"), *options, cwd=tmp_path)
+    proc = run_exe("image", str(photos), "-o", str(tmp_path / "a"), *options)
     assert proc.returncode == 0, proc.stderr
     code, text = invoke("image", str(photos), "-o", str(tmp_path / "b"), *options)
     assert code == 0, text
@@ -168,13 +149,12 @@ def test_installed_executable_matches_the_cli_runner(photos: Path, tmp_path: Pat
 def test_installed_executable_lists_noises_and_rejects_conflicts(
     photos: Path, tmp_path: Path
 ) -> None:
-    proc = installed("noises", cwd=tmp_path)
+    proc = run_exe("noises")
     assert proc.returncode == 0
-    assert all(f"{cls.name} (" in proc.stdout for cls in NOISES)
-    proc = installed(
+    assert all(f"{cls.name} (".encode() in proc.stdout for cls in NOISES)
+    proc = run_exe(
         *("image", str(photos), "-o", str(tmp_path / "o"), "--noise", "speckle"),
         *("--severity", "2", "--std", "0.3"),
-        cwd=tmp_path,
     )
     assert proc.returncode == 2
-    assert "exclude each other" in proc.stderr
+    assert b"exclude each other" in proc.stderr

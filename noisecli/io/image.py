@@ -38,7 +38,7 @@ FORMAT_DTYPES = {
     "bmp": ("uint8",),
 }
 FORMAT_CHANNELS = {
-    "png": (1, 2, 3, 4),
+    "png": (1, 3, 4),
     "jpg": (1, 3),
     "webp": (3, 4),
     "tiff": (1, 3, 4),
@@ -105,7 +105,10 @@ def decode_image(data: bytes) -> tuple[np.ndarray, str]:
     cv = cv2()
     # JPEG has no alpha: decode so that OpenCV applies the EXIF orientation.
     flags = cv.IMREAD_ANYCOLOR | cv.IMREAD_ANYDEPTH if fmt == "jpg" else cv.IMREAD_UNCHANGED
-    array = cv.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    try:
+        array = cv.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    except cv.error as exc:
+        raise InputError(f"cannot decode {fmt.upper()}: {_cv_reason(exc)}") from None
     if array is None or array.size == 0:
         raise InputError(f"corrupt or undecodable {fmt.upper()} data")
     if array.dtype.name not in ("uint8", "uint16", "float32"):
@@ -127,20 +130,32 @@ def check_encodable(array: np.ndarray, fmt: str) -> None:
             f"{fmt.upper()} cannot store {array.dtype} images; use --format {kept.split(', ')[0]}"
         )
     if channels not in FORMAT_CHANNELS[fmt]:
-        what = "alpha" if channels in (2, 4) else f"{channels} channels"
-        raise OutputError(f"{fmt.upper()} cannot store {what}; use --format png")
+        what = {1: "grayscale", 2: "grayscale with alpha", 4: "alpha"}.get(channels, "this")
+        hint = "; use --format png" if channels != 2 else ""
+        raise OutputError(f"{fmt.upper()} cannot store {what} images{hint}")
 
 
 def encode_image(array: np.ndarray, fmt: str, quality: int = 95) -> bytes:
-    """Encode to ``fmt`` bytes; quality applies to JPEG and WebP."""
+    """Encode to ``fmt`` bytes; quality applies to JPEG and WebP (100: lossless WebP)."""
     check_encodable(array, fmt)
     cv = cv2()
     params: list[Any] = []
     if fmt == "jpg":
         params = [cv.IMWRITE_JPEG_QUALITY, int(quality)]
     elif fmt == "webp":
-        params = [cv.IMWRITE_WEBP_QUALITY, max(1, int(quality))]
-    ok, buf = cv.imencode(FORMAT_EXTENSION[fmt], array, params)
+        # OpenCV writes lossless WebP above 100: quality 100 means lossless
+        params = [cv.IMWRITE_WEBP_QUALITY, 101 if quality >= 100 else max(1, int(quality))]
+    try:
+        ok, buf = cv.imencode(FORMAT_EXTENSION[fmt], array, params)
+    except cv.error as exc:
+        raise OutputError(f"cannot encode {fmt.upper()}: {_cv_reason(exc)}") from None
     if not ok:
         raise OutputError(f"OpenCV could not encode a {array.dtype} image as {fmt.upper()}")
     return bytes(buf.tobytes())
+
+
+def _cv_reason(exc: Exception) -> str:
+    """The last line of an OpenCV error, without its source location."""
+    text = str(exc).strip().splitlines()
+    last = text[-1] if text else "unknown error"
+    return last.split(") ", 1)[-1] if last.startswith("OpenCV(") else last
