@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sys
@@ -36,13 +37,32 @@ def _users(name: str, media: str) -> str:
     )
 
 
+def _option_help(name: str, media: str) -> str:
+    """A parameter's help; when noises give it different meanings, what they share and a pointer."""
+    helps = list(
+        dict.fromkeys(
+            p.help for c in NOISES if media in c.media for p in c.cli_params if p.name == name
+        )
+    )
+    if len(helps) == 1:
+        text = helps[0]
+    else:
+        shared: list[str] = []
+        for words in zip(*(h.split() for h in helps), strict=False):
+            if len(set(words)) > 1:
+                break
+            shared.append(words[0])
+        text = f"{' '.join(shared) or name}; units differ by noise (see `noisecli noises`)"
+    return f"{text} [{_users(name, media)}]"
+
+
 def noise_options(media: str) -> Callable[[F], F]:
     """Click options for ``--noise`` and all registered noise parameters."""
 
     def decorate(func: F) -> F:
         for param in reversed(_noise_params(media)):
             flag = "--" + param.name.replace("_", "-")
-            help_text = f"{param.help} [{_users(param.name, media)}]"
+            help_text = _option_help(param.name, media)
             if param.is_flag:
                 func = click.option(flag, param.name, is_flag=True, default=None, help=help_text)(
                     func
@@ -102,12 +122,15 @@ Examples:
   noisecli image photos/ -o noisy/ --std 25 --seed 7 -j 2
   noisecli image 'data/**/*.png' extra.jpg -o noisy/ --std 5:40 --copies 3
   noisecli image photos/ -o noisy/ --std 10% --mono --format png
+  noisecli image photos/ -o noisy/ --noise salt-pepper --amount 0.01:0.05
+  noisecli image photos/ -o noisy/ --noise shot --severity 1:5 --seed 3
   noisecli image - -o - < in.png > out.png
 
 \b
---std is in 8-bit levels whatever the bit depth (25 means 25/255 of full
-scale on uint8, uint16 and float32 images alike); LOW:HIGH draws a value
-per output; N% is a percentage of full scale. Outputs mirror each input's
+For gaussian and uniform, --std is in 8-bit levels whatever the bit depth
+(25 means 25/255 of full scale on uint8, uint16 and float32 images alike);
+N% is a percentage of full scale; `noisecli noises` gives every noise's
+units. LOW:HIGH draws a value per output. Outputs mirror each input's
 tree under OUT; OUT/metadata.csv lists every written file with the
 parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 130 interrupted.
@@ -242,11 +265,26 @@ def image(
 
 @main.command()
 def noises() -> None:
-    """List every noise with its parameters."""
+    """List every noise with its parameters, their units, and an example."""
+    from noisecli.noise.severity import PRESETS, TARGETS, severity_label
+
     for cls in NOISES:
         click.echo(f"{cls.name} ({', '.join(cls.media)}): {cls.summary}")
         if cls.aliases:
             click.echo(f"  aliases: {', '.join(cls.aliases)}")
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for param in cls.cli_params:
             flag = "--" + param.name.replace("_", "-")
-            click.echo(f"  {flag:<14} {param.help}")
+            default = defaults.get(param.name)
+            shown = not param.is_flag and default not in (None, dataclasses.MISSING)
+            note = f" [{default}]" if shown else ""
+            if not param.is_flag:
+                flag += " " + param.metavar
+            click.echo(f"  {flag:<18} {param.help}{note}")
+        if cls.name in TARGETS:
+            for preset in PRESETS:
+                click.echo(f"  {severity_label(preset, cls.name)}")
+        if cls.example:
+            media = cls.media[0]
+            click.echo(f"  example: noisecli {media} in/ -o out/ --noise {cls.name} {cls.example}")
+        click.echo()
