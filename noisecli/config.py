@@ -114,6 +114,8 @@ class RunConfig:
     format: str = "keep"
     quality: int = 95
     chunk: int = 256
+    max_pixels: int = 2**28
+    allow_nested_output: bool = False
     overwrite: bool = False
     skip_existing: bool = False
     dry_run: bool = False
@@ -131,6 +133,8 @@ class RunConfig:
             raise UsageError(f"--chunk must be at least 1, got {self.chunk}")
         if not 0 <= self.quality <= 100:
             raise UsageError(f"--quality must be in 0..100, got {self.quality}")
+        if not 1 <= self.max_pixels <= 2**30:
+            raise UsageError(f"--max-pixels must be in 1..{2**30}, got {self.max_pixels}")
         if self.overwrite and self.skip_existing:
             raise UsageError("--overwrite and --skip-existing exclude each other")
         if self.media == "image" and self.format not in IMAGE_FORMATS:
