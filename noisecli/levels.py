@@ -116,13 +116,15 @@ def default_value(cls: type[Noise], name: str) -> float | None:
 
 @dataclass(frozen=True)
 class Slider:
-    """An integer trackbar for one parameter: ``value = position · step``."""
+    """An integer trackbar for one parameter: ``value = position · step``, positions
+    ``minimum..maximum``."""
 
     param: str
     step: float
     maximum: int
     start: float
     percent: bool = False
+    minimum: int = 0
 
     @property
     def label(self) -> str:
@@ -131,30 +133,50 @@ class Slider:
         return f"{self.param}{unit}{scale}"
 
     def position(self, value: float) -> int:
-        return max(0, min(self.maximum, round(value / self.step)))
+        return max(self.minimum, min(self.maximum, round(value / self.step)))
 
     def text(self, position: int) -> str:
         return number_text(position * self.step, self.percent)
 
 
-def slider_for(spec: NoiseSpec, name: str) -> Slider | None:
-    """A slider from 0 to twice the current value, with about a tenth of it per step.
+SLIDER_POSITIONS = 40  # at least this many positions between 0 and twice the value
+SEVERITY_PROBE = 10  # severities are whole numbers; the accepted ones are found up to this
 
-    ``severity`` moves in whole steps from 0 to at least 5. A parameter whose value is
-    not a number gets no slider.
+
+def _accepts(param: Param, text: str) -> bool:
+    try:
+        param.parse(text, option_flag(param.name))
+    except UsageError:
+        return False
+    return True
+
+
+def slider_for(spec: NoiseSpec, name: str) -> Slider | None:
+    """A slider from 0 to twice the current value, in steps of a power of ten giving at
+    least SLIDER_POSITIONS positions; it starts at 1 step when the parameter refuses 0.
+
+    ``severity`` moves in whole steps over the values the noise accepts (1..5 for the
+    benchmark tables). A parameter whose value is not a number gets no slider.
     """
+    param = next((p for p in spec.cls.cli_params if p.name == name and not p.is_flag), None)
     found = current_value(spec.build(), name)
+    if param is None:
+        return None
     if name == SEVERITY:
-        start = found[0] if found else 1.0
-        return Slider(name, 1.0, max(5, math.ceil(2 * start)), start)
+        accepted = [v for v in range(SEVERITY_PROBE + 1) if _accepts(param, str(v))] or [1, 5]
+        start = found[0] if found else float(accepted[0])
+        return Slider(name, 1.0, accepted[-1], start, minimum=accepted[0])
     if found is None:
         return None
     start, percent = found
     span = start or default_value(spec.cls, name) or 0.0
     if span <= 0:
-        return Slider(name, 1.0, 100, start, percent)
-    step = 10.0 ** (math.floor(math.log10(span)) - 1)
-    return Slider(name, step, max(1, round(2 * span / step)), start, percent)
+        span = SLIDER_POSITIONS / 2
+    step = 10.0 ** math.floor(math.log10(2 * span / SLIDER_POSITIONS))
+    slider = Slider(name, step, round(2 * span / step), start, percent)
+    if not _accepts(param, slider.text(0)):
+        slider = Slider(name, step, slider.maximum, start, percent, minimum=1)
+    return slider
 
 
 # ---------------------------------------------------------------- sweeps (contact sheet)

@@ -197,18 +197,25 @@ class PreviewWindow:
         self.scale = scale if scale is not None else fit_to_screen(height, width, screen, count)
         self.seed_max = max(SEED_SLIDER_MAX, min(state.seed, 2**31 - 1))
         self.dirty = True
+        # Qt calls a trackbar's callback when it is created or its range set: only moves
+        # after open() away from the last known position change the noise
+        self.ready = False
+        self.positions: dict[str, int] = {}
 
     def _on_slider(self, label: str) -> object:
         slider, clear = self.sliders[label]
 
         def changed(position: int) -> None:
+            if not self.ready or position == self.positions.get(label):
+                return
+            self.positions[label] = position
             self.state.set_option(slider.param, slider.text(position), clear)
             self.dirty = True
 
         return changed
 
     def _on_seed(self, position: int) -> None:
-        if position != min(self.state.seed, self.seed_max):
+        if self.ready and position != min(self.state.seed, self.seed_max):
             self.state.seed = position
             self.dirty = True
 
@@ -221,10 +228,14 @@ class PreviewWindow:
         cv.setWindowTitle(WINDOW, self.state.title())
         for label, (slider, _) in self.sliders.items():
             start = slider.position(slider.start)
+            self.positions[label] = start
             cv.createTrackbar(label, WINDOW, start, slider.maximum, self._on_slider(label))
+            if slider.minimum:
+                cv.setTrackbarMin(label, WINDOW, slider.minimum)
         cv.createTrackbar(
             "seed", WINDOW, min(self.state.seed, self.seed_max), self.seed_max, self._on_seed
         )
+        self.ready = True
 
     def show(self) -> None:
         cv = cv2()

@@ -21,6 +21,7 @@ from noisecli.levels import (
 )
 from noisecli.noise import NOISES, Gaussian
 from noisecli.noise.base import MediaInfo, Noise, Param, Prepared, flag_param, level_param
+from noisecli.noise.params import number_param
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Speckled(Noise):
     cli_params: ClassVar[tuple[Param, ...]] = (
         flag_param("mono", "a flag"),
         level_param("amount", "an amount", percent=False),
-        level_param("severity", "1..5", percent=False),
+        number_param("severity", "1..5", minimum=1, maximum=5, integer=True),
     )
     mono: bool = False
     amount: Level = Level.fixed(0.05)
@@ -49,7 +50,8 @@ class Speckled(Noise):
 def test_main_parameter_is_the_first_numeric_option() -> None:
     assert main_param(Gaussian) is not None and main_param(Gaussian).name == "std"  # type: ignore[union-attr]
     assert main_param(Speckled).name == "amount"  # type: ignore[union-attr]
-    assert severity_param(Speckled) is not None and severity_param(Gaussian) is None
+    assert severity_param(Speckled) is not None and severity_param(Gaussian) is not None
+    assert severity_param(NoiseSpec.from_values("image", "uniform", {}).cls) is None
 
 
 @pytest.mark.parametrize("cls", NOISES, ids=lambda c: c.name)
@@ -60,7 +62,7 @@ def test_every_registered_noise_gets_a_main_slider(cls: type[Noise]) -> None:
     assert slider is not None and slider.maximum >= 1
 
 
-def test_slider_spans_twice_the_value_with_a_tenth_per_step() -> None:
+def test_slider_spans_twice_the_value_in_power_of_ten_steps() -> None:
     std25 = slider_for(NoiseSpec(Gaussian, {"std": "25"}), "std")
     assert std25 is not None
     assert (std25.step, std25.maximum, std25.start, std25.label) == (1.0, 50, 25.0, "std")
@@ -69,7 +71,11 @@ def test_slider_spans_twice_the_value_with_a_tenth_per_step() -> None:
     assert small is not None and small.maximum == 100 and small.label == "amount x0.001"
     assert small.text(small.position(0.05)) == "0.05" and small.text(80) == "0.08"
     pct = slider_for(NoiseSpec(Gaussian, {"std": "10%"}), "std")
-    assert pct is not None and pct.label == "std %" and pct.text(pct.maximum) == "20%"
+    assert pct is not None and pct.label == "std % x0.1" and pct.text(pct.maximum) == "20%"
+    assert pct.maximum == 200  # at least SLIDER_POSITIONS positions
+    photons = slider_for(NoiseSpec.from_values("image", "poisson", {}), "photons")
+    assert photons is not None and (photons.step, photons.maximum) == (1.0, 200)
+    assert photons.minimum == 1  # poisson refuses 0 photons
     ranged = slider_for(NoiseSpec(Gaussian, {"std": "5:45"}), "std")
     assert ranged is not None and ranged.start == 25.0
     zero = slider_for(NoiseSpec(Gaussian, {"std": "0"}), "std")  # spans the default instead
@@ -79,9 +85,11 @@ def test_slider_spans_twice_the_value_with_a_tenth_per_step() -> None:
 
 def test_severity_slider_moves_in_whole_steps() -> None:
     unset = slider_for(NoiseSpec(Speckled), "severity")
-    assert unset is not None and (unset.step, unset.maximum, unset.start) == (1.0, 5, 1.0)
-    given = slider_for(NoiseSpec(Speckled, {"severity": "4"}), "severity")
-    assert given is not None and (given.maximum, given.start) == (8, 4.0)
+    assert unset is not None and (unset.step, unset.minimum, unset.maximum) == (1.0, 1, 5)
+    assert unset.start == 1.0
+    given = slider_for(NoiseSpec(Gaussian, {"severity": "4"}), "severity")
+    assert given is not None and (given.minimum, given.maximum, given.start) == (1, 5, 4.0)
+    assert given.position(0) == 1 and given.text(given.position(9)) == "5"
 
 
 def test_expand_levels_lists_and_ranges() -> None:

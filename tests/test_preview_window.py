@@ -34,10 +34,12 @@ def flat_image() -> np.ndarray:
     return np.rint(np.stack(planes, axis=-1)).astype(np.uint8)
 
 
-def batch_noise(image: np.ndarray, std: float, seed: int) -> np.ndarray:
+def batch_noise(image: np.ndarray, std: float | None, seed: int, **more: str) -> np.ndarray:
+    """What `noisecli image photo.png --std STD --seed SEED [more]` writes."""
     from noisecli.levels import noise_as_batch
 
-    return noise_as_batch(image, Gaussian.from_options({"std": std}), seed, "photo.png")
+    options = ({} if std is None else {"std": std}) | more
+    return noise_as_batch(image, Gaussian.from_options(options), seed, "photo.png")
 
 
 class Preview:
@@ -181,6 +183,15 @@ def test_keys_slider_save_and_quit(preview: tuple[Preview, np.ndarray], tmp_path
     rerun = subprocess.run([str(NOISECLI_EXE), *args[1:], "-q"], cwd=tmp_path, capture_output=True)
     assert rerun.returncode == 0, rerun.stderr
     assert saved.read_bytes() == kept
+
+    # a click on the severity slider sets a severity in place of std
+    win.x.xdotool("mousemove", "--window", win.window, str(width - 20), str(frame_height + 31))
+    win.x.xdotool("click", "1")
+    wait_for(lambda: win.param("severity") not in ("", "1"), "a severity")
+    severity = win.param("severity")
+    assert win.param("std") == ""
+    expected = batch_noise(image, None, seed, severity=severity)
+    wait_for(lambda: win.right_pane_equals(image, expected), "the severity pane")
 
     # q closes the window and the process ends with 0
     win.key("q")
