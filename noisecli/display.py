@@ -151,7 +151,9 @@ def probe_display() -> Screen:
         return Screen(int(words[1]), int(words[2]))
     if child.returncode == 3:
         raise NoDisplayError(f"OpenCV has no window support here (headless build); {HINT}")
-    raise NoDisplayError(f"cannot open a window on display {where}; {HINT}")
+    reason = next((line.strip() for line in child.stderr.splitlines() if line.strip()), "")
+    detail = f" ({reason[:120]})" if reason else ""
+    raise NoDisplayError(f"cannot open a window on display {where}{detail}; {HINT}")
 
 
 if __name__ == "__main__":

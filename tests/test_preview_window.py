@@ -50,10 +50,29 @@ class Preview:
         self.proc = proc
         self.stdout = stdout
         found = wait_for(
-            lambda: self.x.xdotool("search", "--name", "noisecli preview: photo.png", check=False),
+            lambda: (
+                self.alive()
+                and self.x.xdotool("search", "--name", "noisecli preview: photo.png", check=False)
+            ),
             "the preview window",
         )
         self.window = str(found).split()[0]
+        # Xvfb has no window manager, and Qt then sometimes never gets the Expose of its
+        # first map and leaves the window unpainted (also reported on desktops: opencv-python
+        # issue 362). Map it again, as a window manager's reparenting does, to deliver one.
+        wait_for(
+            lambda: self.window in self.x.xdotool("search", "--onlyvisible", "--name", "noisecli"),
+            "the window to be mapped",
+        )
+        self.x.xdotool("windowunmap", "--sync", self.window)
+        self.x.xdotool("windowmap", "--sync", self.window)
+
+    def alive(self) -> bool:
+        """True while the preview runs; its exit before the test ends it is a failure."""
+        if self.proc.poll() is None:
+            return True
+        assert self.proc.stderr is not None
+        raise AssertionError(f"preview exited {self.proc.returncode}: {self.proc.stderr.read()!r}")
 
     def title(self) -> str:
         return self.x.xdotool("getwindowname", self.window)
@@ -75,7 +94,7 @@ class Preview:
         return left, right
 
     def right_pane_equals(self, original: np.ndarray, expected: np.ndarray) -> bool:
-        found = self.panes(original)
+        found = self.alive() and self.panes(original)
         return found is not None and np.array_equal(found[1], expected)
 
     def param(self, name: str) -> str:

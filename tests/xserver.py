@@ -1,7 +1,7 @@
 """A private virtual X server (Xvfb) for window tests, with screenshots and xdotool.
 
-Xvfb picks a free display number itself (``-displayfd``) and keeps its framebuffer in an XWD
-file (``-fbdir``), which is the screenshot. The tools come from scripts/install-system-deps.sh
+Xvfb runs on a random unused display number and keeps its framebuffer in an XWD file
+(``-fbdir``), which is the screenshot. The tools come from scripts/install-system-deps.sh
 (`make test` runs it as root). Without them the tests skip with the reason, except under
 CI=true, where they fail: CI must never silently skip them.
 """
@@ -9,7 +9,7 @@ CI=true, where they fail: CI must never silently skip them.
 from __future__ import annotations
 
 import os
-import select
+import secrets
 import shutil
 import struct
 import subprocess
@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -89,42 +90,74 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) 
         time.sleep(0.1)
 
 
+def _answers(display: str) -> bool:
+    """True when the server on ``display`` accepts a client and has our screen size."""
+    done = subprocess.run(
+        ["xdotool", "getdisplaygeometry"],
+        env=dict(os.environ, DISPLAY=display),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout.split() == [str(SCREEN[0]), str(SCREEN[1])]
+
+
+def start_xvfb(fbdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Xvfb on a random unused display number from 100..999, once it answers.
+
+    Random high numbers (not the lowest free one, as ``-displayfd`` picks) keep consecutive
+    tests and concurrent runs from reusing a number whose previous server is still going.
+    """
+    for _ in range(20):
+        number = 100 + secrets.randbelow(900)
+        if Path(f"/tmp/.X{number}-lock").exists() or Path(f"/tmp/.X11-unix/X{number}").exists():
+            continue
+        proc = subprocess.Popen(
+            [
+                "Xvfb",
+                f":{number}",
+                "-screen",
+                "0",
+                f"{SCREEN[0]}x{SCREEN[1]}x24",
+                "-fbdir",
+                str(fbdir),
+                "-nolisten",
+                "tcp",
+                "-noreset",  # else the server resets whenever its last client leaves
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while proc.poll() is None and time.monotonic() < deadline:
+            if _answers(f":{number}"):
+                return proc, f":{number}"
+            time.sleep(0.05)
+        stop(proc)  # the number was taken meanwhile, or the server hung: try another
+    raise AssertionError("Xvfb did not start on any of 20 display numbers")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture
 def xserver(tmp_path: Path) -> Iterator[XServer]:
     """Start Xvfb on a free display, yield it, stop it."""
     require_tools("Xvfb", "xdotool")
     fbdir = tmp_path / "xvfb"
     fbdir.mkdir()
-    read_end, write_end = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_end),
-            "-screen",
-            "0",
-            f"{SCREEN[0]}x{SCREEN[1]}x24",
-            "-fbdir",
-            str(fbdir),
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
+    proc, display = start_xvfb(fbdir)
     try:
-        ready, _, _ = select.select([read_end], [], [], START_TIMEOUT)
-        number = os.read(read_end, 64).decode().strip() if ready else ""
-        if not number:
-            raise AssertionError("Xvfb did not start")
-        yield XServer(f":{number}", fbdir / "Xvfb_screen0")
+        server = XServer(display, fbdir / "Xvfb_screen0")
+        yield server
+        # the screen as the test left it, to look at when a test failed
+        cv2.imwrite(str(tmp_path / "last-screen.png"), server.screenshot())
     finally:
-        os.close(read_end)
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
