@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from noisecli.errors import UsageError
 
@@ -109,10 +110,17 @@ def parse_dbfs(text: str, name: str) -> Level:
     return parse_level(":".join(bare), name, maximum=0.0, allow_percent=False)
 
 
-def _as_level(value: Level | str | float | None, name: str, parse: Any) -> Level | None:
+def _as_level(
+    value: Level | str | float | None, name: str, parse: Callable[[str, str], Level]
+) -> Level | None:
     if value is None or isinstance(value, Level):
         return value
-    return parse(str(value), name)  # type: ignore[no-any-return]
+    return parse(str(value), name)
+
+
+def parse_snr(text: str, name: str) -> Level:
+    """Parse an SNR in dB: ``10``, ``-5``, ``5:30`` (no percentages)."""
+    return parse_level(text, name, allow_percent=False)
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,7 @@ class AudioOptions:
         no_clip: bool = False,
     ) -> AudioOptions:
         """Options from numbers or text (``"5:30"``, ``"-40dBFS"``); SNR 20 dB by default."""
-        snr_level = _as_level(snr, "--snr", lambda t, n: parse_level(t, n, allow_percent=False))
+        snr_level = _as_level(snr, "--snr", parse_snr)
         dbfs = _as_level(level, "--level", parse_dbfs)
         if snr_level is None and dbfs is None:
             snr_level = Level.fixed(DEFAULT_SNR_DB)
