@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 from noisecli.errors import UsageError
+from noisecli.noise.background import Background
 from noisecli.noise.base import MediaInfo, Noise, Prepared
+from noisecli.noise.blue import Blue
+from noisecli.noise.brown import Brown
 from noisecli.noise.gaussian import Gaussian
+from noisecli.noise.pink import Pink
+from noisecli.noise.violet import Violet
+from noisecli.noise.white import White
 
-NOISES: tuple[type[Noise], ...] = (Gaussian,)
+NOISES: tuple[type[Noise], ...] = (
+    Gaussian,
+    White,
+    Pink,
+    Brown,
+    Blue,
+    Violet,
+    Background,
+)
 
-__all__ = ["NOISES", "Gaussian", "MediaInfo", "Noise", "Prepared", "get_noise", "noise_names"]
+__all__ = [
+    "NOISES",
+    "Background",
+    "Blue",
+    "Brown",
+    "Gaussian",
+    "MediaInfo",
+    "Noise",
+    "Pink",
+    "Prepared",
+    "Violet",
+    "White",
+    "get_noise",
+    "noise_names",
+]
 
 
 def noise_names(media: str | None = None) -> list[str]:
