@@ -26,7 +26,7 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
     reporter = Reporter(len(the_plan.jobs), cfg.quiet, cfg.verbose)
     if cfg.verbose:
         for name in the_plan.ignored:
-            reporter.say(f"ignored (not an image): {name}")
+            reporter.say(f"ignored (not an {cfg.media} file): {name}")
     if cfg.dry_run:
         _dry_run(the_plan, reporter)
         reporter.close()
