@@ -126,15 +126,25 @@ parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 
 
 def batch_options(
-    media: str, formats: tuple[str, ...], chunk: int, chunk_help: str
+    media: str,
+    formats: tuple[str, ...],
+    chunk: int,
+    chunk_help: str,
+    medium: list[Callable[[F], F]],
 ) -> Callable[[F], F]:
-    """The arguments and options every batch command shares, whatever the medium."""
+    """The arguments and options every batch command shares; ``medium``'s own options are
+    listed right after the noise options."""
     options: list[Callable[[F], F]] = [
         click.argument("inputs", nargs=-1, required=True),
         click.option(
-            "-o", "--output", required=True, metavar="OUT", help="output directory ('-' for stdout)"
+            "-o",
+            "--output",
+            required=True,
+            metavar="OUT",
+            help="output directory" + (" ('-' for stdout)" if media == "image" else ""),
         ),
         noise_options(media),
+        *medium,
         click.option(
             "--seed",
             type=click.IntRange(min=0),
@@ -258,14 +268,19 @@ BATCH_KEYS = (
 
 @main.command(epilog=IMAGE_EXAMPLES)
 @batch_options(
-    "image", IMAGE_FORMATS, 256, "rows per processing band (memory only; output identical)"
-)
-@click.option(
-    "--quality",
-    type=click.IntRange(0, 100),
-    default=95,
-    show_default=True,
-    help="JPEG/WebP quality",
+    "image",
+    IMAGE_FORMATS,
+    256,
+    "rows per processing band (memory only; output identical)",
+    [
+        click.option(
+            "--quality",
+            type=click.IntRange(0, 100),
+            default=95,
+            show_default=True,
+            help="JPEG/WebP quality",
+        )
+    ],
 )
 def image(quality: int, **options: Any) -> None:
     """Noise images: files, directories (recursed) and glob patterns, written under OUT."""
@@ -295,24 +310,34 @@ channels; OUT/metadata.csv records the levels reached. Exit codes: 0 ok,
 
 @main.command(epilog=AUDIO_EXAMPLES)
 @batch_options(
-    "audio", AUDIO_FORMATS, 65536, "frames per processing block (memory only; output identical)"
+    "audio",
+    AUDIO_FORMATS,
+    65536,
+    "frames per processing block (memory only; output identical)",
+    [
+        click.option(
+            "--snr",
+            metavar="DB",
+            help="signal-to-noise ratio in dB, or LOW:HIGH drawn per output "
+            f"[default: {DEFAULT_SNR_DB:g}]",
+        ),
+        click.option(
+            "--level",
+            metavar="DBFS",
+            help="noise RMS in dBFS instead of an SNR, e.g. -40dBFS or -50:-30",
+        ),
+        click.option(
+            "--on-clip",
+            type=click.Choice(ON_CLIP),
+            default="clip",
+            show_default=True,
+            help="values beyond full scale: clip (and count), scale the file down, or fail it",
+        ),
+        click.option(
+            "--no-clip", is_flag=True, help="let float outputs exceed ±1.0 (no effect on PCM)"
+        ),
+    ],
 )
-@click.option(
-    "--snr",
-    metavar="DB",
-    help=f"signal-to-noise ratio in dB, or LOW:HIGH drawn per output [default: {DEFAULT_SNR_DB:g}]",
-)
-@click.option(
-    "--level", metavar="DBFS", help="noise RMS in dBFS instead of an SNR, e.g. -40dBFS or -50:-30"
-)
-@click.option(
-    "--on-clip",
-    type=click.Choice(ON_CLIP),
-    default="clip",
-    show_default=True,
-    help="values beyond full scale: clip (and count), scale the file down, or fail it",
-)
-@click.option("--no-clip", is_flag=True, help="let float outputs exceed ±1.0 (no effect on PCM)")
 def audio(snr: str | None, level: str | None, on_clip: str, no_clip: bool, **options: Any) -> None:
     """Noise audio: files, directories (recursed) and glob patterns, written under OUT."""
     ctx = click.get_current_context()
