@@ -165,9 +165,11 @@ class Background(AudioNoise):
     background: tuple[str, ...] = ()
     mono: bool = False
 
-    def check(self, info: MediaInfo) -> None:
+    def __post_init__(self) -> None:
         if not self.background:
             raise UsageError("noise 'background' needs --background DIR|FILE")
+
+    def check(self, info: MediaInfo) -> None:
         if info.sample_rate is None:
             raise UsageError("noise 'background' needs the sample rate of the audio")
 
