@@ -125,6 +125,15 @@ parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 """
 
 
+def choice_option(
+    *decls: str, choices: tuple[str, ...], default: str, help: str
+) -> Callable[[F], F]:
+    """An option taking one of ``choices``, its default shown in --help."""
+    return click.option(
+        *decls, type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
 def batch_options(
     media: str,
     formats: tuple[str, ...],
@@ -168,14 +177,7 @@ def batch_options(
         click.option(
             "--suffix", default="", help="text added to each output's file stem, e.g. _noisy"
         ),
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(formats),
-            default="keep",
-            show_default=True,
-            help="output format",
-        ),
+        choice_option("--format", "fmt", choices=formats, default="keep", help="output format"),
         click.option(
             "--chunk",
             type=click.IntRange(min=1),
@@ -326,11 +328,10 @@ channels; OUT/metadata.csv records the levels reached. Exit codes: 0 ok,
             metavar="DBFS",
             help="noise RMS in dBFS instead of an SNR, e.g. -40dBFS or -50:-30",
         ),
-        click.option(
+        choice_option(
             "--on-clip",
-            type=click.Choice(ON_CLIP),
+            choices=ON_CLIP,
             default="clip",
-            show_default=True,
             help="values beyond full scale: clip (and count), scale the file down, or fail it",
         ),
         click.option(

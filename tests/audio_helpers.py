@@ -13,6 +13,35 @@ from click.testing import CliRunner, Result
 
 from noisecli.cli import main
 
+# (extension, container, subtype) of every format and subtype the issue names
+FORMATS = [
+    ("wav", "WAV", "PCM_16"),
+    ("wav", "WAV", "PCM_24"),
+    ("wav", "WAV", "PCM_32"),
+    ("wav", "WAV", "FLOAT"),
+    ("wav", "WAV", "DOUBLE"),
+    ("flac", "FLAC", "PCM_16"),
+    ("flac", "FLAC", "PCM_24"),
+    ("aiff", "AIFF", "PCM_16"),
+    ("aiff", "AIFF", "PCM_24"),
+    ("aiff", "AIFF", "PCM_32"),
+    ("aiff", "AIFF", "FLOAT"),
+    ("ogg", "OGG", "VORBIS"),
+    ("mp3", "MP3", "MPEG_LAYER_III"),
+]
+LOSSY = ("VORBIS", "MPEG_LAYER_III")
+
+
+class StopAfter:
+    """A stop event that becomes set after ``n`` checks (to stop a job mid-way)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def is_set(self) -> bool:
+        self.n -= 1
+        return self.n < 0
+
 
 def speech_like(frames: int, rate: int, channels: int = 1, seed: int = 0) -> np.ndarray:
     """(frames, channels) float64: syllable-rate modulated harmonics, peak below 0.5."""

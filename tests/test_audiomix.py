@@ -10,7 +10,7 @@ from noisecli.audiomix import PowerMeter
 from noisecli.cancel import Stopped, install
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
-from tests.audio_helpers import rms_dbfs, snr_db, speech_like
+from tests.audio_helpers import StopAfter, rms_dbfs, snr_db, speech_like
 
 
 def test_power_meter_is_exact_and_independent_of_block_sizes() -> None:
@@ -131,17 +131,7 @@ def test_audio_options_parsing() -> None:
 
 
 def test_a_stop_request_aborts_between_blocks() -> None:
-    class After:
-        """A stop event that fires after a number of checks."""
-
-        def __init__(self, n: int) -> None:
-            self.n = n
-
-        def is_set(self) -> bool:
-            self.n -= 1
-            return self.n < 0
-
-    install(After(3))
+    install(StopAfter(3))
     try:
         with pytest.raises(Stopped):
             noisecli.add_noise(speech_like(50000, 8000), "pink", sample_rate=8000, chunk=1000)

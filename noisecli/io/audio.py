@@ -11,20 +11,19 @@ soundfile is imported on first use so that planning and ``--help`` never load it
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from types import ModuleType, TracebackType
+from typing import Any, Literal
 
 import numpy as np
 
 from noisecli.errors import InputError, OutputError, UsageError
+from noisecli.io import has_extension
 from noisecli.noise.base import clip_to_range
-
-if TYPE_CHECKING:
-    from types import ModuleType
 
 # extension -> canonical --format name
 EXTENSIONS: dict[str, str] = {
@@ -54,22 +53,14 @@ VORBIS_MAX_RATE = 200_000
 # frames per call to a lossy encoder: libvorbis puts the whole call on the stack
 ENCODER_FRAMES = 8192
 
-_sf: ModuleType | None = None
-
 
 def soundfile() -> ModuleType:
-    """Import soundfile on first use."""
-    global _sf
-    if _sf is None:
-        import soundfile as module
-
-        _sf = module
-    return _sf
+    """soundfile, imported on first use (``sys.modules`` keeps it afterwards)."""
+    return importlib.import_module("soundfile")
 
 
 def is_audio_name(name: str) -> bool:
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in EXTENSIONS
+    return has_extension(name, EXTENSIONS)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import soundfile as sf
 
 from noisecli.errors import InputError, OutputError, UsageError
 from noisecli.io.audio import (
+    LOSSY_SUBTYPES,
     AudioFileInfo,
     AudioWriter,
     SampleFormat,
@@ -22,22 +23,10 @@ from noisecli.io.audio import (
     read_blocks,
     sample_format,
 )
-from tests.audio_helpers import speech_like, write
+from tests.audio_helpers import FORMATS, speech_like, write
 
-LOSSLESS = [
-    ("WAV", "PCM_16", "wav"),
-    ("WAV", "PCM_24", "wav"),
-    ("WAV", "PCM_32", "wav"),
-    ("WAV", "FLOAT", "wav"),
-    ("WAV", "DOUBLE", "wav"),
-    ("FLAC", "PCM_16", "flac"),
-    ("FLAC", "PCM_24", "flac"),
-    ("AIFF", "PCM_16", "aiff"),
-    ("AIFF", "PCM_24", "aiff"),
-    ("AIFF", "PCM_32", "aiff"),
-    ("AIFF", "FLOAT", "aiff"),
-]
-LOSSY = [("OGG", "VORBIS", "ogg"), ("MP3", "MPEG_LAYER_III", "mp3")]
+LOSSLESS = [(c, s, e) for e, c, s in FORMATS if s not in LOSSY_SUBTYPES]
+LOSSY = [(c, s, e) for e, c, s in FORMATS if s in LOSSY_SUBTYPES]
 
 
 def test_audio_names() -> None:
