@@ -155,6 +155,8 @@ class NoisePass:
 
 
 def _gain(opts: AudioOptions, value: float, signal: float, noise: float) -> float:
+    if not math.isfinite(noise):
+        raise InputError("the noise has NaN or infinite samples")
     if noise <= 0.0:
         raise InputError("the noise is silent (all zero), so no level can be set")
     if opts.level is not None:

@@ -198,6 +198,8 @@ class RunConfig:
             raise UsageError("--overwrite and --skip-existing exclude each other")
         if self.media == "image" and self.format not in IMAGE_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(IMAGE_FORMATS)}")
+        if self.media not in self.noise.media:
+            raise UsageError(f"noise {self.noise.name!r} does not apply to {self.media}")
         if self.media == "audio":
             if self.format not in AUDIO_FORMATS:
                 raise UsageError(f"--format must be one of {', '.join(AUDIO_FORMATS)}")

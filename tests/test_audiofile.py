@@ -316,3 +316,34 @@ def test_a_stop_request_leaves_no_partial_file(tmp_path: Path) -> None:
             cancel.install(None)
         assert result.status == "interrupted"
         assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_full_disk_stops_the_run_and_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from noisecli.errors import DiskFullError
+    from noisecli.io.audio import AudioWriter
+
+    for i in range(3):
+        write(tmp_path / "in" / f"{i}.wav", speech_like(RATE, RATE), RATE)
+
+    def full(self: AudioWriter, block: np.ndarray) -> None:
+        raise DiskFullError("no space left on device while writing out")
+
+    monkeypatch.setattr(AudioWriter, "write", full)
+    out = tmp_path / "out"
+    result = run("audio", tmp_path / "in", "-o", out, "--seed", "1")
+    assert result.exit_code == 1
+    assert "stopping: disk full" in result.output
+    assert "0 written, 0 skipped, 1 failed" in result.output
+    assert [p.name for p in out.iterdir()] == ["metadata.csv"]
+
+
+def test_config_refuses_an_image_noise_for_audio(tmp_path: Path) -> None:
+    from noisecli.errors import UsageError
+    from noisecli.noise import Gaussian
+
+    with pytest.raises(UsageError, match="does not apply to audio"):
+        RunConfig(
+            inputs=(str(tmp_path),), output=str(tmp_path / "o"), noise=Gaussian(), media="audio"
+        )

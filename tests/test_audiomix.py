@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from noisecli.audiomix import PowerMeter
 from noisecli.cancel import Stopped, install
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
-from tests.audio_helpers import StopAfter, rms_dbfs, snr_db, speech_like
+from tests.audio_helpers import StopAfter, rms_dbfs, snr_db, speech_like, write
 
 
 def test_power_meter_is_exact_and_independent_of_block_sizes() -> None:
@@ -137,3 +139,13 @@ def test_a_stop_request_aborts_between_blocks() -> None:
             noisecli.add_noise(speech_like(50000, 8000), "pink", sample_rate=8000, chunk=1000)
     finally:
         install(None)
+
+
+def test_a_background_with_nan_is_refused(tmp_path: Path) -> None:
+    noise = np.random.default_rng(0).standard_normal(8000) * 0.1
+    noise[::500] = np.nan  # whatever offset is drawn, the window meets one
+    write(tmp_path / "bad.wav", noise, 8000, "FLOAT")
+    with pytest.raises(InputError, match="noise has NaN"):
+        noisecli.add_noise(
+            speech_like(4000, 8000), "background", background=str(tmp_path), sample_rate=8000
+        )

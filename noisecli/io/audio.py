@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from noisecli.errors import InputError, OutputError, UsageError
+from noisecli.errors import DiskFullError, InputError, OutputError, UsageError
 from noisecli.io import has_extension
 from noisecli.noise.base import clip_to_range
 
@@ -300,14 +301,26 @@ class AudioWriter:
                 setattr(self._fh, key, value)
 
     def write(self, block: np.ndarray) -> None:
-        if self._step is None:
-            self._fh.write(block)
-            return
-        for start in range(0, len(block), self._step):
-            self._fh.write(block[start : start + self._step])
+        step = self._step or max(1, len(block))
+        for start in range(0, len(block), step):
+            with self._errors():
+                self._fh.write(block[start : start + step])
 
     def close(self) -> None:
-        self._fh.close()
+        with self._errors():
+            self._fh.close()
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """libsndfile's write errors as OutputError (DiskFullError on a full disk)."""
+        sf = soundfile()
+        try:
+            yield
+        except sf.SoundFileError as exc:
+            folder = os.path.dirname(os.path.abspath(self._fh.name))
+            if shutil.disk_usage(folder).free == 0:
+                raise DiskFullError(f"no space left on device while writing {folder}") from None
+            raise OutputError(f"cannot write audio: {_reason(exc)}") from None
 
     def __enter__(self) -> AudioWriter:
         return self

@@ -249,3 +249,35 @@ def test_one_long_vorbis_write_does_not_crash(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()
     assert sf.info(tmp_path / "long.ogg").frames == 3_000_000
+
+
+class _FailingFile:
+    """Stands in for an open SoundFile whose writes fail inside libsndfile."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, block: np.ndarray) -> None:
+        raise sf.LibsndfileError(2, prefix="Error writing: ")
+
+    def close(self) -> None:
+        pass
+
+
+def test_write_errors_become_output_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from noisecli.errors import DiskFullError
+    from noisecli.io import audio
+
+    writer = AudioWriter(tmp_path / "x.wav", "WAV", "PCM_16", 8000, 1)
+    writer.close()
+    writer._fh = _FailingFile(str(tmp_path / "x.wav"))
+    with pytest.raises(OutputError, match="cannot write audio") as caught:
+        writer.write(np.zeros((10, 1), np.int16))
+    assert not isinstance(caught.value, DiskFullError)
+
+    class Full:
+        free = 0
+
+    monkeypatch.setattr(audio.shutil, "disk_usage", lambda path: Full)
+    with pytest.raises(DiskFullError, match="no space left"):
+        writer.write(np.zeros((10, 1), np.int16))
