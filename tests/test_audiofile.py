@@ -243,10 +243,10 @@ def test_bad_inputs_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
     assert abs(rms_dbfs(read(out / "silent.wav")) + 30) < 0.05
 
 
-def test_same_bytes_whatever_the_number_of_workers(tmp_path: Path) -> None:
+def test_same_bytes_whatever_the_number_of_workers_in_a_mirrored_tree(tmp_path: Path) -> None:
     indir = tmp_path / "in"
-    for i in range(3):
-        write(indir / f"f{i}.wav", speech_like(RATE, RATE, 2, seed=i), RATE)
+    for i, name in enumerate(("f0.wav", "f1.wav", "sub/f2.wav")):
+        write(indir / name, speech_like(RATE, RATE, 2, seed=i), RATE)
     outs = []
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}"
@@ -254,8 +254,15 @@ def test_same_bytes_whatever_the_number_of_workers(tmp_path: Path) -> None:
             "audio", indir, "-o", out, "--noise", "pink", "--copies", "2", "--seed", "8", "-j", jobs
         )
         assert result.exit_code == 0, result.output
-        outs.append({p.name: p.read_bytes() for p in sorted(out.glob("*.wav"))})
-    assert len(outs[0]) == 6
+        outs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.wav")})
+    assert sorted(outs[0]) == [
+        "f0_n0.wav",
+        "f0_n1.wav",
+        "f1_n0.wav",
+        "f1_n1.wav",
+        "sub/f2_n0.wav",
+        "sub/f2_n1.wav",
+    ]
     assert outs[0] == outs[1]
 
 

@@ -1,10 +1,11 @@
 """Recorded background noise (a folder of noise files, e.g. MUSAN-style), as a stream.
 
-For each output one file and a start offset are drawn from the seed. The file is played
-from the offset and looped while the input lasts: the loop has period ``N - L`` (``N``
-frames, crossfade ``L`` = 50 ms or ``N/2`` if shorter) and its first ``L`` frames are the
-equal-power crossfade ``s[p]·sin(φ) + s[N-L+p]·cos(φ)``, ``φ = π/2·(p + ½)/L``, so the
-end of each lap runs into the start of the next without a step. A file at another sample
+For each output one file and a start offset are drawn from the seed. A recording longer
+than the input gives one plain excerpt. A shorter one is looped while the input lasts:
+the loop has period ``N - L`` (``N`` frames, crossfade ``L`` = 50 ms or ``N/2`` if
+shorter) and its first ``L`` frames are the equal-power crossfade
+``s[p]·sin(φ) + s[N-L+p]·cos(φ)``, ``φ = π/2·(p + ½)/L``, so the end of each lap runs
+into the start of the next without a step. A file at another sample
 rate is resampled (``noisecli.resample``); mono noise goes to every channel, noise with
 the input's channel count is used as is, any other count is downmixed to mono first.
 The file is read in fixed blocks, so its samples never depend on ``--chunk``.
@@ -186,16 +187,25 @@ class Background(AudioNoise):
         if meta.frames < 2:
             raise InputError(f"background {path}: too short to loop ({meta.frames} frame)")
         crossfade = min(round(CROSSFADE_SECONDS * meta.sample_rate), meta.frames // 2)
-        offset = int(rng.integers(meta.frames - crossfade))
+        period = meta.frames - crossfade
         lead = 0
         if meta.sample_rate != rate:
             from noisecli.resample import lead_frames
 
             lead = lead_frames(meta.sample_rate, rate)
+        # recording frames under the output, filter margins included
+        needed = -(-info.shape[0] * meta.sample_rate // rate) + 2 * lead
+        # a long enough recording gives one plain excerpt, clear of the crossfaded seam
+        looped = needed > period - crossfade
+        if looped:
+            offset = int(rng.integers(period))
+        else:
+            offset = crossfade + lead + int(rng.integers(period - crossfade - needed + 1))
         loop = LoopReader(path, meta.frames, meta.channels, crossfade, offset - lead)
         params: dict[str, float | str | bool] = {
             "background": path,
             "offset_s": round(offset / meta.sample_rate, 6),
+            "looped": looped,
             "mono": self.mono,
         }
         stream = BackgroundStream(loop, meta.sample_rate, rate, info.channels, self.mono)

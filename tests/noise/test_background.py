@@ -51,6 +51,23 @@ def test_loop_plays_the_file_and_crossfades_its_seam(tmp_path: Path) -> None:
     np.testing.assert_allclose(out, _looped(s, 800, 1000, len(out)), atol=1e-15)
 
 
+def test_a_long_recording_gives_a_plain_excerpt(tmp_path: Path) -> None:
+    s = np.random.default_rng(3).standard_normal((3 * 8000, 2)) * 0.1
+    path = write(tmp_path / "long.wav", s, 8000, "DOUBLE")
+    for key in range(5):
+        params_rng, _ = output_generators(1, stream_key(f"x{key}.wav", 0))
+        prepared = Background((str(path),)).prepare(_info(8000, 2), params_rng)
+        assert prepared.params["looped"] is False
+        start = round(float(prepared.params["offset_s"]) * 8000)
+        assert 400 <= start <= len(s) - 400 - 8000  # clear of the crossfaded seam
+        np.testing.assert_array_equal(
+            _read(AudioNoise.stream(prepared), 8000), s[start : start + 8000]
+        )
+    params_rng, _ = output_generators(1, stream_key("x.wav", 0))
+    longer = MediaInfo("audio", "int16", (4 * 8000, 2), 2, -1.0, 1.0, 1.0, 8000)
+    assert Background((str(path),)).prepare(longer, params_rng).params["looped"] is True
+
+
 def test_crossfaded_loop_has_no_step_at_the_seam(tmp_path: Path) -> None:
     """A 100 Hz sine cut at 37.37 periods: the loop's steps stay those of a sine.
 
