@@ -116,6 +116,20 @@ def main() -> None:
     """
 
 
+def cluster_options(func: F) -> F:
+    """--scheduler / --scheduler-file: run the files on a Dask cluster."""
+    func = click.option(
+        "--scheduler-file",
+        metavar="PATH",
+        help="run on the Dask cluster described by this scheduler file",
+    )(func)
+    return click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs noisecli[distributed])",
+    )(func)
+
+
 IMAGE_EXAMPLES = """
 \b
 Examples:
@@ -125,6 +139,7 @@ Examples:
   noisecli image photos/ -o noisy/ --noise salt-pepper --amount 0.01:0.05
   noisecli image photos/ -o noisy/ --noise shot --severity 1:5 --seed 3
   noisecli image - -o - < in.png > out.png
+  noisecli image /shared/in -o /shared/out --seed 7 --scheduler tcp://10.0.0.5:8786
 
 \b
 For gaussian and uniform, --std is in 8-bit levels whatever the bit depth
@@ -205,6 +220,7 @@ parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 @click.option("--no-manifest", is_flag=True, help="do not write OUT/metadata.csv")
 @click.option("-q", "--quiet", is_flag=True, help="no progress bar or summary (errors still shown)")
 @click.option("-v", "--verbose", is_flag=True, help="list every file written or ignored")
+@cluster_options
 def image(
     inputs: tuple[str, ...],
     output: str,
@@ -225,6 +241,8 @@ def image(
     no_manifest: bool,
     quiet: bool,
     verbose: bool,
+    scheduler: str | None,
+    scheduler_file: str | None,
     **noise_values: Any,
 ) -> None:
     """Noise images: files, directories (recursed) and glob patterns, written under OUT."""
@@ -254,6 +272,8 @@ def image(
             manifest=not no_manifest,
             quiet=quiet,
             verbose=verbose,
+            scheduler=scheduler,
+            scheduler_file=scheduler_file,
         )
         report = process_dataset(cfg)
         if not quiet and not dry_run:

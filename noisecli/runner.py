@@ -57,6 +57,9 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
                 reporter.say(f"noisecli: error: {manifest.error}", error=True)
                 report.failed += 1
     report.signum = driver.signum
+    if cfg.on_cluster and the_plan.output_root is not None and driver.signum is None:
+        # a worker lost mid-write leaves its temp file; every task has ended now
+        remove_stale_temp_files(the_plan.output_root)
     report.seconds = time.perf_counter() - started
     return report
 
