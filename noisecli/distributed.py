@@ -100,6 +100,10 @@ def _takes_n_workers(client: Any) -> bool:
 def run_dask(jobs: list[Job], cfg: RunConfig, stopping: Callable[[], bool]) -> Iterator[FileResult]:
     """Submit jobs in batches, a bounded number in flight; yield results as they arrive.
 
+    On Ctrl-C no new batch is sent and the ones in flight (two per worker thread at most)
+    finish, so the manifest lists every file written; a second Ctrl-C stops at once and
+    closing the client cancels what is left.
+
     Lost workers are survived by Dask rescheduling their tasks (``retries`` covers task
     errors). A rerun of a batch may find outputs that its first attempt completed: jobs
     whose output did not exist when submitted may redo them (same seed, same bytes).
@@ -136,9 +140,6 @@ def run_dask(jobs: list[Job], cfg: RunConfig, stopping: Callable[[], bool]) -> I
                     yield FileResult(job, "failed", f"cluster task failed: {exc!r}")
             else:
                 yield from results
-            if stopping():
-                client.cancel([f for f in futures.futures])
-            else:
-                submit_next()
+            submit_next()  # nothing once stopping: batches in flight finish and are reported
     finally:
         client.close()

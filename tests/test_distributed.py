@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import signal
@@ -255,3 +256,46 @@ def test_local_runs_never_import_dask(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_ctrl_c_on_the_client_leaves_whole_files_and_resumes(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    root = tmp_path / "in"
+    _mixed(root, count=60, size=(480, 640))
+    assert (
+        run_exe("image", str(root), "-o", str(tmp_path / "ref"), "--seed", "4", "-q").returncode
+        == 0
+    )
+    reference = tree_digest(tmp_path / "ref")
+    out = tmp_path / "out"
+    args = [
+        "image",
+        str(root),
+        "-o",
+        str(out),
+        "--seed",
+        "4",
+        "--scheduler-file",
+        str(cluster.file),
+    ]
+    proc = subprocess.Popen(
+        [str(NOISECLI_EXE), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and len(list(out.rglob("*.jpg"))) >= 2):
+        assert proc.poll() is None and time.monotonic() < deadline, "finished before Ctrl-C"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    time.sleep(0.5)
+    present = tree_digest(out)
+    assert 2 <= len(present) < 60
+    assert all(reference[name] == digest for name, digest in present.items())
+    assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+    with open(out / "metadata.csv", newline="") as fh:
+        assert sorted(r["file_name"] for r in csv.DictReader(fh)) == sorted(present)
+    resumed = run_exe(*args, "--skip-existing")
+    assert resumed.returncode == 0, resumed.stderr
+    assert tree_digest(out) == reference
