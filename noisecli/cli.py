@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +22,7 @@ from noisecli.config import (
     AudioOptions,
     RunConfig,
 )
-from noisecli.errors import NoiseCliError
+from noisecli.errors import NoiseCliError, save_traceback
 from noisecli.noise import NOISES, get_noise, noise_names
 from noisecli.noise.base import Param
 
@@ -45,13 +45,32 @@ def _users(name: str, media: str) -> str:
     )
 
 
+def _option_help(name: str, media: str) -> str:
+    """A parameter's help; when noises give it different meanings, what they share and a pointer."""
+    helps = list(
+        dict.fromkeys(
+            p.help for c in NOISES if media in c.media for p in c.cli_params if p.name == name
+        )
+    )
+    if len(helps) == 1:
+        text = helps[0]
+    else:
+        shared: list[str] = []
+        for words in zip(*(h.split() for h in helps), strict=False):
+            if len(set(words)) > 1:
+                break
+            shared.append(words[0])
+        text = f"{' '.join(shared) or name}; units differ by noise (see `noisecli noises`)"
+    return f"{text} [{_users(name, media)}]"
+
+
 def noise_options(media: str) -> Callable[[F], F]:
     """Click options for ``--noise`` and all registered noise parameters."""
 
     def decorate(func: F) -> F:
         for param in reversed(_noise_params(media)):
             flag = "--" + param.name.replace("_", "-")
-            help_text = f"{param.help} [{_users(param.name, media)}]"
+            help_text = _option_help(param.name, media)
             if param.is_flag:
                 func = click.option(flag, param.name, is_flag=True, default=None, help=help_text)(
                     func
@@ -88,12 +107,10 @@ def run_and_exit(action: Callable[[], int], verbose: bool) -> None:
         click.echo("noisecli: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # an unexpected failure: short message, traceback saved
-        fd, path = tempfile.mkstemp(prefix="noisecli-traceback-", suffix=".txt")
-        with os.fdopen(fd, "w") as fh:
-            traceback.print_exc(file=fh)
+        where = save_traceback()
         if verbose:
             traceback.print_exc()
-        click.echo(f"noisecli: internal error: {exc!r} (traceback saved to {path})", err=True)
+        click.echo(f"noisecli: internal error: {exc!r} ({where})", err=True)
         sys.exit(70)
     sys.exit(code)
 
@@ -107,18 +124,36 @@ def main() -> None:
     """
 
 
+def cluster_options(func: F) -> F:
+    """--scheduler / --scheduler-file: run the files on a Dask cluster."""
+    func = click.option(
+        "--scheduler-file",
+        metavar="PATH",
+        help="run on the Dask cluster described by this scheduler file",
+    )(func)
+    return click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs noisecli[distributed])",
+    )(func)
+
+
 IMAGE_EXAMPLES = """
 \b
 Examples:
   noisecli image photos/ -o noisy/ --std 25 --seed 7 -j 2
   noisecli image 'data/**/*.png' extra.jpg -o noisy/ --std 5:40 --copies 3
   noisecli image photos/ -o noisy/ --std 10% --mono --format png
+  noisecli image photos/ -o noisy/ --noise salt-pepper --amount 0.01:0.05
+  noisecli image photos/ -o noisy/ --noise shot --severity 1:5 --seed 3
   noisecli image - -o - < in.png > out.png
+  noisecli image /shared/in -o /shared/out --seed 7 --scheduler tcp://10.0.0.5:8786
 
 \b
---std is in 8-bit levels whatever the bit depth (25 means 25/255 of full
-scale on uint8, uint16 and float32 images alike); LOW:HIGH draws a value
-per output; N% is a percentage of full scale. Outputs mirror each input's
+For gaussian and uniform, --std is in 8-bit levels whatever the bit depth
+(25 means 25/255 of full scale on uint8, uint16 and float32 images alike);
+N% is a percentage of full scale; `noisecli noises` gives every noise's
+units. LOW:HIGH draws a value per output. Outputs mirror each input's
 tree under OUT; OUT/metadata.csv lists every written file with the
 parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 130 interrupted.
@@ -185,6 +220,11 @@ def batch_options(
             show_default=True,
             help=chunk_help,
         ),
+        click.option(
+            "--allow-nested-output",
+            is_flag=True,
+            help="allow OUT inside an input directory (it is then never read as input)",
+        ),
         click.option("--overwrite", is_flag=True, help="replace existing outputs"),
         click.option(
             "--skip-existing", is_flag=True, help="leave existing outputs alone (resume a run)"
@@ -196,6 +236,7 @@ def batch_options(
             "-q", "--quiet", is_flag=True, help="no progress bar or summary (errors still shown)"
         ),
         click.option("-v", "--verbose", is_flag=True, help="list every file written or ignored"),
+        cluster_options,
     ]
 
     def decorate(func: F) -> F:
@@ -204,6 +245,28 @@ def batch_options(
         return func
 
     return decorate
+
+
+BATCH_KEYS = (
+    "inputs",
+    "output",
+    "seed",
+    "jobs",
+    "copies",
+    "suffix",
+    "fmt",
+    "chunk",
+    "allow_nested_output",
+    "overwrite",
+    "skip_existing",
+    "dry_run",
+    "fail_fast",
+    "no_manifest",
+    "quiet",
+    "verbose",
+    "scheduler",
+    "scheduler_file",
+)
 
 
 def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str, Any]]) -> None:
@@ -220,25 +283,14 @@ def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str,
         from noisecli.runner import process_dataset
 
         noise = build_noise(media, noise_name, values)
-        seed = shared["seed"]
+        seed = shared.pop("seed")
         cfg = RunConfig(
-            inputs=shared["inputs"],
-            output=shared["output"],
             noise=noise,
             media=media,  # type: ignore[arg-type]
             seed=secrets.randbelow(2**32) if seed is None else seed,
-            jobs=shared["jobs"],
-            copies=shared["copies"],
-            suffix=shared["suffix"],
-            format=shared["fmt"],
-            chunk=shared["chunk"],
-            overwrite=shared["overwrite"],
-            skip_existing=shared["skip_existing"],
-            dry_run=shared["dry_run"],
-            fail_fast=shared["fail_fast"],
-            manifest=not shared["no_manifest"],
-            quiet=shared["quiet"],
-            verbose=shared["verbose"],
+            format=shared.pop("fmt"),
+            manifest=not shared.pop("no_manifest"),
+            **shared,
             **extra(),
         )
         report = process_dataset(cfg)
@@ -247,25 +299,6 @@ def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str,
         return report.exit_code
 
     run_and_exit(action, shared["verbose"])
-
-
-BATCH_KEYS = (
-    "inputs",
-    "output",
-    "seed",
-    "jobs",
-    "copies",
-    "suffix",
-    "fmt",
-    "chunk",
-    "overwrite",
-    "skip_existing",
-    "dry_run",
-    "fail_fast",
-    "no_manifest",
-    "quiet",
-    "verbose",
-)
 
 
 @main.command(epilog=IMAGE_EXAMPLES)
@@ -281,12 +314,19 @@ BATCH_KEYS = (
             default=95,
             show_default=True,
             help="JPEG/WebP quality",
-        )
+        ),
+        click.option(
+            "--max-pixels",
+            type=click.IntRange(1, 2**30),
+            default=2**28,
+            show_default=True,
+            help="refuse images with more pixels (checked from the header, before decoding)",
+        ),
     ],
 )
-def image(quality: int, **options: Any) -> None:
+def image(quality: int, max_pixels: int, **options: Any) -> None:
     """Noise images: files, directories (recursed) and glob patterns, written under OUT."""
-    run_batch("image", options, lambda: {"quality": quality})
+    run_batch("image", options, lambda: {"quality": quality, "max_pixels": max_pixels})
 
 
 AUDIO_EXAMPLES = """
@@ -356,11 +396,26 @@ def audio(snr: str | None, level: str | None, on_clip: str, no_clip: bool, **opt
 
 @main.command()
 def noises() -> None:
-    """List every noise with its parameters."""
+    """List every noise with its parameters, their units, and an example."""
+    from noisecli.noise.severity import PRESETS, TARGETS, severity_label
+
     for cls in NOISES:
         click.echo(f"{cls.name} ({', '.join(cls.media)}): {cls.summary}")
         if cls.aliases:
             click.echo(f"  aliases: {', '.join(cls.aliases)}")
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for param in cls.cli_params:
             flag = "--" + param.name.replace("_", "-")
-            click.echo(f"  {flag:<14} {param.help}")
+            default = defaults.get(param.name)
+            shown = not param.is_flag and default not in (None, dataclasses.MISSING)
+            note = f" [{default}]" if shown else ""
+            if not param.is_flag:
+                flag += " " + param.metavar
+            click.echo(f"  {flag:<18} {param.help}{note}")
+        if cls.name in TARGETS:
+            for preset in PRESETS:
+                click.echo(f"  {severity_label(preset, cls.name)}")
+        if cls.example:
+            media = cls.media[0]
+            click.echo(f"  example: noisecli {media} in/ -o out/ --noise {cls.name} {cls.example}")
+        click.echo()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import traceback
+
 
 class NoiseCliError(Exception):
     """Base class of every error noisecli reports without a traceback."""
@@ -33,3 +37,11 @@ class DiskFullError(OutputError):
 
 class ClippingError(OutputError):
     """The noisy output would clip and the user asked for a failure instead."""
+
+
+def save_traceback() -> str:
+    """Write the current exception's traceback to a temp file; return where it is."""
+    fd, path = tempfile.mkstemp(prefix="noisecli-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w") as fh:
+        traceback.print_exc(file=fh)
+    return f"traceback saved to {path}"

@@ -3,13 +3,16 @@ and no OpenCV import anywhere in an audio run."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
+from noisecli.noise import NOISES, Noise
 from tests.audio_helpers import manifest, read, run, snr_db, speech_like, write
 
 
@@ -116,8 +119,6 @@ def test_audio_never_imports_opencv(tmp_path: Path, jobs: str) -> None:
 
 def test_the_spy_sees_an_image_run(tmp_path: Path) -> None:
     """The spy above can fail: an image run does import OpenCV."""
-    import numpy as np
-
     png = tmp_path / "in" / "a.png"
     png.parent.mkdir()
     png.write_bytes(_tiny_png(np.zeros((4, 4), np.uint8)))
@@ -136,3 +137,24 @@ def _tiny_png(array: object) -> bytes:
     ok, buf = cv2.imencode(".png", array)
     assert ok
     return bytes(buf.tobytes())
+
+
+AUDIO_NOISES = [cls for cls in NOISES if "audio" in cls.media]
+
+
+@pytest.mark.parametrize("cls", AUDIO_NOISES, ids=lambda c: c.name)
+def test_every_audio_noise_runs_with_its_listed_example(
+    cls: type[Noise], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing = run("noises").output
+    prefix = f"  example: noisecli audio in/ -o out/ --noise {cls.name} "
+    lines = [line[len(prefix) :] for line in listing.splitlines() if line.startswith(prefix)]
+    assert len(lines) == 1, cls.name
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "in" / "a.wav", speech_like(16000, 16000, 2), 16000)
+    write(tmp_path / "noises" / "hum.wav", speech_like(4000, 8000, 1, seed=5), 8000)
+    result = run("audio", "in/", "-o", "out/", "--noise", cls.name, *shlex.split(lines[0]))
+    assert result.exit_code == 0, result.output
+    row = manifest(tmp_path / "out")["a.wav"]
+    assert row["_row"]["noise"] == cls.name
+    assert not np.array_equal(read(tmp_path / "out" / "a.wav"), read(tmp_path / "in" / "a.wav"))

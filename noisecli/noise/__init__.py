@@ -9,11 +9,21 @@ from noisecli.noise.blue import Blue
 from noisecli.noise.brown import Brown
 from noisecli.noise.gaussian import Gaussian
 from noisecli.noise.pink import Pink
+from noisecli.noise.poisson import Poisson
+from noisecli.noise.salt_pepper import SaltPepper
+from noisecli.noise.sensor import Sensor
+from noisecli.noise.speckle import Speckle
+from noisecli.noise.uniform import Uniform
 from noisecli.noise.violet import Violet
 from noisecli.noise.white import White
 
 NOISES: tuple[type[Noise], ...] = (
     Gaussian,
+    Uniform,
+    Poisson,
+    SaltPepper,
+    Speckle,
+    Sensor,
     White,
     Pink,
     Brown,
@@ -31,7 +41,12 @@ __all__ = [
     "MediaInfo",
     "Noise",
     "Pink",
+    "Poisson",
     "Prepared",
+    "SaltPepper",
+    "Sensor",
+    "Speckle",
+    "Uniform",
     "Violet",
     "White",
     "get_noise",

@@ -153,6 +153,7 @@ class Background(AudioNoise):
     name: ClassVar[str] = "background"
     aliases: ClassVar[tuple[str, ...]] = ("bg",)
     summary: ClassVar[str] = "recorded noise files (--background DIR|FILE), looped and mixed"
+    example: ClassVar[str] = "--background noises/ --snr 0:20"
     cli_params: ClassVar[tuple[Param, ...]] = (
         Param(
             "background",
@@ -163,7 +164,7 @@ class Background(AudioNoise):
         MONO,
     )
 
-    background: tuple[str, ...] = ()
+    background: tuple[str, ...] | None = None
     mono: bool = False
 
     def __post_init__(self) -> None:
@@ -179,7 +180,8 @@ class Background(AudioNoise):
 
         self.check(info)
         rate = int(info.sample_rate or 0)
-        path = self.background[int(rng.integers(len(self.background)))]
+        files = self.background or ()
+        path = files[int(rng.integers(len(files)))]
         try:
             meta = probe(path)
         except InputError as exc:

@@ -18,4 +18,5 @@ class Blue(ColourNoise):
     name: ClassVar[str] = "blue"
     aliases: ClassVar[tuple[str, ...]] = ("azure",)
     summary: ClassVar[str] = "blue noise, power rising 3 dB per octave (f)"
+    example: ClassVar[str] = "--snr 20 --mono"
     exponent: ClassVar[int] = 1

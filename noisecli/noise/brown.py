@@ -18,4 +18,5 @@ class Brown(ColourNoise):
     name: ClassVar[str] = "brown"
     aliases: ClassVar[tuple[str, ...]] = ("red", "brownian")
     summary: ClassVar[str] = "brown (red) noise, power falling 6 dB per octave (1/f²)"
+    example: ClassVar[str] = "--level -40dBFS"
     exponent: ClassVar[int] = -2

@@ -17,4 +17,5 @@ class Pink(ColourNoise):
 
     name: ClassVar[str] = "pink"
     summary: ClassVar[str] = "pink noise, power falling 3 dB per octave (1/f)"
+    example: ClassVar[str] = "--snr 5:30"
     exponent: ClassVar[int] = -1

@@ -18,4 +18,5 @@ class Violet(ColourNoise):
     name: ClassVar[str] = "violet"
     aliases: ClassVar[tuple[str, ...]] = ("purple",)
     summary: ClassVar[str] = "violet noise, power rising 6 dB per octave (f²)"
+    example: ClassVar[str] = "--snr 25"
     exponent: ClassVar[int] = 2

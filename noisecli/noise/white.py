@@ -17,4 +17,5 @@ class White(ColourNoise):
 
     name: ClassVar[str] = "white"
     summary: ClassVar[str] = "white noise, flat power spectrum"
+    example: ClassVar[str] = "--snr 10"
     exponent: ClassVar[int] = 0
