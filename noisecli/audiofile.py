@@ -49,7 +49,7 @@ class FileSource:
 
 def noise_audio_file(job: Job, cfg: RunConfig) -> FileResult:
     """Noise ``job.src`` into ``job.dst``; errors propagate as NoiseCliError/OSError."""
-    opts = cfg.audio or AudioOptions.from_values()
+    opts = cfg.audio or AudioOptions()
     info = probe(job.src)
     container, subtype = output_target(info, cfg.format)
     layout = Layout(

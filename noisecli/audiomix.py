@@ -137,8 +137,9 @@ class NoisePass:
         noise.check(info)
         params_rng, self._rng = output_generators(seed, key)
         prepared = noise.prepare(info, params_rng)
-        level = opts.snr if opts.snr is not None else opts.level
-        assert level is not None
+        level = opts.snr or opts.level
+        if level is None:  # AudioOptions always sets one; this keeps mypy certain
+            raise UsageError("give an SNR or a level")
         self.value = level.draw(params_rng)
         self.params: Params = dict(prepared.params)
         self._stream = noise.stream(prepared)

@@ -142,6 +142,8 @@ class AudioOptions:
     def __post_init__(self) -> None:
         if self.snr is not None and self.level is not None:
             raise UsageError("--snr and --level exclude each other")
+        if self.snr is None and self.level is None:
+            object.__setattr__(self, "snr", Level.fixed(DEFAULT_SNR_DB))
         if self.on_clip not in ON_CLIP:
             raise UsageError(f"--on-clip must be one of {', '.join(ON_CLIP)}, got {self.on_clip!r}")
 
@@ -155,10 +157,7 @@ class AudioOptions:
     ) -> AudioOptions:
         """Options from numbers or text (``"5:30"``, ``"-40dBFS"``); SNR 20 dB by default."""
         snr_level = _as_level(snr, "--snr", parse_snr)
-        dbfs = _as_level(level, "--level", parse_dbfs)
-        if snr_level is None and dbfs is None:
-            snr_level = Level.fixed(DEFAULT_SNR_DB)
-        return cls(snr_level, dbfs, on_clip, no_clip)
+        return cls(snr_level, _as_level(level, "--level", parse_dbfs), on_clip, no_clip)
 
 
 @dataclass(frozen=True)

@@ -124,8 +124,8 @@ def test_audio_options_parsing() -> None:
     opts = AudioOptions.from_values(level="-50dBFS:-30dbfs")
     assert opts.level is not None and (opts.level.lo, opts.level.hi) == (-50.0, -30.0)
     assert opts.snr is None
-    default = AudioOptions.from_values()
-    assert default.snr is not None and default.snr.lo == 20.0
+    for default in (AudioOptions.from_values(), AudioOptions()):
+        assert default.snr is not None and default.snr.lo == 20.0 and default.level is None
     with pytest.raises(UsageError, match="percentages"):
         AudioOptions.from_values(snr="10%")
     with pytest.raises(UsageError, match="on-clip"):
