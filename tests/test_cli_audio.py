@@ -158,3 +158,41 @@ def test_every_audio_noise_runs_with_its_listed_example(
     row = manifest(tmp_path / "out")["a.wav"]
     assert row["_row"]["noise"] == cls.name
     assert not np.array_equal(read(tmp_path / "out" / "a.wav"), read(tmp_path / "in" / "a.wav"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_long_file_leaves_whole_files_and_resumes(tmp_path: Path) -> None:
+    """SIGINT while the long file is being written: its temp file goes, exit 130, and a
+    --skip-existing rerun gives the bytes of an uninterrupted run."""
+    import signal
+    import time
+
+    from noisecli.atomic import TEMP_SUFFIX
+
+    rate = 48000
+    write(tmp_path / "in" / "a_short.wav", speech_like(rate, rate, 2), rate)
+    second = np.round(speech_like(rate, rate, 2) * 32767).astype(np.int16)
+    with sf.SoundFile(tmp_path / "in" / "b_long.wav", "w", rate, 2, "PCM_16") as fh:
+        for i in range(240):
+            fh.write(np.roll(second, 997 * i, axis=0))
+    out = tmp_path / "out"
+    args = ["audio", str(tmp_path / "in"), "--noise", "brown", "--seed", "2", "-j", "1", "-q"]
+    exe = [sys.executable, "-m", "noisecli", *args]
+    proc = subprocess.Popen([*exe, "-o", str(out)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".b_long") for p in out.glob(f"*{TEMP_SUFFIX}")):
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the long file was never written"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert sorted(p.name for p in out.iterdir()) == ["a_short.wav", "metadata.csv"]
+    assert list(manifest(out)) == ["a_short.wav"]
+
+    resumed = subprocess.run([*exe, "-o", str(out), "--skip-existing"], capture_output=True)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    whole = subprocess.run([*exe, "-o", str(tmp_path / "whole")], capture_output=True)
+    assert whole.returncode == 0
+    for name in ("a_short.wav", "b_long.wav"):
+        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
