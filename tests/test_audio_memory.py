@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.audio_helpers import speech_like
+from tests.audio_support import speech_like
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from noisecli.audiofile import noise_audio_file
 from noisecli.config import RunConfig
 from noisecli.noise import Pink
 from noisecli.pipeline import plan
-from tests.audio_helpers import (
+from tests.audio_support import (
     FORMATS,
     LOSSY,
     StopAfter,

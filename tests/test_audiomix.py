@@ -12,7 +12,7 @@ from noisecli.audiomix import PowerMeter
 from noisecli.cancel import Stopped, install
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
-from tests.audio_helpers import StopAfter, rms_dbfs, snr_db, speech_like, write
+from tests.audio_support import StopAfter, rms_dbfs, snr_db, speech_like, write
 
 
 def test_power_meter_is_exact_and_independent_of_block_sizes() -> None:

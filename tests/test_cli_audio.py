@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from noisecli.noise import NOISES, Noise
-from tests.audio_helpers import manifest, read, run, snr_db, speech_like, write
+from tests.audio_support import manifest, read, run, snr_db, speech_like, write
 
 
 def test_help_shows_the_examples_and_the_snr_definition() -> None:

@@ -23,7 +23,7 @@ from noisecli.io.audio import (
     read_blocks,
     sample_format,
 )
-from tests.audio_helpers import FORMATS, speech_like, write
+from tests.audio_support import FORMATS, speech_like, write
 
 LOSSLESS = [(c, s, e) for e, c, s in FORMATS if s not in LOSSY_SUBTYPES]
 LOSSY = [(c, s, e) for e, c, s in FORMATS if s in LOSSY_SUBTYPES]

@@ -13,7 +13,7 @@ from noisecli.noise import Background
 from noisecli.noise.background import LoopReader, find_noise_files
 from noisecli.noise.base import MediaInfo, output_generators, stream_key
 from noisecli.noise.stream import AudioNoise, NoiseStream
-from tests.audio_helpers import write
+from tests.audio_support import write
 
 
 def _info(rate: int, channels: int) -> MediaInfo:

@@ -11,7 +11,7 @@ from noisecli.engine import ChunkNoiser
 from noisecli.noise import NOISES, Blue, Brown, Pink, Violet, White, get_noise
 from noisecli.noise.base import MediaInfo
 from noisecli.noise.colour import PINK_POLES, PINK_ZEROS, ColourNoise, ColourStream
-from tests.audio_helpers import slope_db_per_octave
+from tests.audio_support import slope_db_per_octave
 
 COLOURS: list[tuple[type[ColourNoise], float]] = [
     (White, 0.0),

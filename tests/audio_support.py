@@ -1,4 +1,4 @@
-"""Shared helpers of the audio tests: test signals, measurements, CLI runs."""
+"""What the audio tests share: test signals, measurements, CLI runs."""
 
 from __future__ import annotations
 
