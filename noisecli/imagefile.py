@@ -30,4 +30,5 @@ def noise_image_file(job: Job, cfg: RunConfig) -> FileResult:
         "written",
         params=dict(noiser.prepared.params),
         clipped_fraction=noiser.stats.clipped_fraction,
+        clipped=noiser.stats.clipped,
     )

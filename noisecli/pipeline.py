@@ -7,7 +7,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -42,6 +42,7 @@ class FileResult:
     message: str = ""
     params: dict[str, float | str | bool] = field(default_factory=dict)
     clipped_fraction: float = 0.0
+    clipped: int = 0  # values clipped to the output range
     seconds: float = 0.0
     fatal: bool = False  # the run cannot go on (e.g. disk full)
 
@@ -149,13 +150,23 @@ def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Pa
     return pairs, ignored
 
 
+def media_extensions(media: str) -> tuple[Mapping[str, str], Mapping[str, str], str]:
+    """(known extensions, extension of each --format, extension for a name without one)."""
+    if media == "image":
+        return EXTENSIONS, FORMAT_EXTENSION, ".png"
+    from noisecli.io import audio  # type: ignore[attr-defined,unused-ignore]
+
+    return audio.EXTENSIONS, audio.FORMAT_EXTENSION, ".wav"
+
+
 def output_name(rel: Path, cfg: RunConfig, copy: int) -> Path:
     """``a/b.jpg`` -> ``a/b{suffix}[_n{copy}].{ext}`` following ``--format``."""
+    known, by_format, default = media_extensions(cfg.media)
     ext = rel.suffix
     if cfg.format != "keep":
-        ext = FORMAT_EXTENSION[cfg.format]
-    elif ext.lower() not in EXTENSIONS:
-        ext = ext or ".png"
+        ext = by_format[cfg.format]
+    elif ext.lower() not in known:
+        ext = ext or default
     tag = f"_n{copy}" if cfg.copies > 1 else ""
     return rel.with_name(f"{rel.stem}{cfg.suffix}{tag}{ext}")
 
