@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
-from noisecli.atomic import atomic_output
 from noisecli.audiomix import Layout, analyse, render
 from noisecli.cancel import Stopped
 from noisecli.config import AudioOptions, RunConfig
@@ -22,7 +20,8 @@ from noisecli.io.audio import (
     sample_format,
 )
 from noisecli.noise.base import stream_key
-from noisecli.pipeline import FileResult, Job
+from noisecli.pipeline import FileResult, Job, check_regular_file
+from noisecli.storage import is_url, local_input, output_file
 
 
 class FileSource:
@@ -48,9 +47,20 @@ class FileSource:
 
 
 def noise_audio_file(job: Job, cfg: RunConfig) -> FileResult:
-    """Noise ``job.src`` into ``job.dst``; errors propagate as NoiseCliError/OSError."""
+    """Noise ``job.src`` into ``job.dst``; errors propagate as NoiseCliError/OSError.
+
+    A URL input is first copied to a local temp file (two streamed passes read it), and a
+    URL output is uploaded in one piece once complete.
+    """
+    if not is_url(job.src):
+        check_regular_file(job.src)  # libsndfile would block forever on a FIFO
+    with local_input(job.src) as path:
+        return _noise_local(job, path, cfg)
+
+
+def _noise_local(job: Job, path: str, cfg: RunConfig) -> FileResult:
     opts = cfg.audio or AudioOptions()
-    info = probe(job.src)
+    info = probe(path)
     container, subtype = output_target(info, cfg.format)
     layout = Layout(
         sample_format(info.subtype),
@@ -59,12 +69,12 @@ def noise_audio_file(job: Job, cfg: RunConfig) -> FileResult:
         info.sample_rate,
         info.frames,
     )
-    source = FileSource(job.src, info, cfg.chunk)
+    source = FileSource(path, info, cfg.chunk)
     key = stream_key(job.rel, job.copy)
     try:
         plan = analyse(source, cfg.noise, layout, opts, cfg.seed, key)
         with (
-            atomic_output(Path(job.dst)) as tmp,
+            output_file(job.dst) as tmp,
             AudioWriter(
                 tmp, container, subtype, info.sample_rate, info.channels, info.metadata
             ) as writer,
