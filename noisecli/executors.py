@@ -26,10 +26,12 @@ from noisecli.pipeline import FileResult, Job, process_file
 POLL_SECONDS = 0.2
 
 
-def _init_worker(event: Any) -> None:
+def _init_worker(event: Any, media: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cancel.install(event)
+    if media != "image":  # audio never loads OpenCV
+        return
     try:
         import cv2
 
@@ -76,7 +78,7 @@ def run_pool(
             max_workers=cfg.jobs,
             mp_context=_pool_context(),
             initializer=_init_worker,
-            initargs=(event,),
+            initargs=(event, cfg.media),
         ) as pool:
             pending: dict[Future[FileResult], Job] = {}
             while True:
@@ -149,7 +151,7 @@ class Driver:
     def __init__(self, jobs: list[Job], cfg: RunConfig) -> None:
         self.jobs = jobs
         self.cfg = cfg
-        self.use_pool = cfg.jobs > 1 and len(jobs) > 1
+        self.use_pool = cfg.jobs > 1 and len(jobs) > 1 and not cfg.on_cluster
         self.event: Any = _pool_context().Event() if self.use_pool else threading.Event()
         self.signum: int | None = None
         self._stop = False
@@ -183,7 +185,11 @@ class Driver:
         cancel.install(self.event)
         self._install()
         try:
-            if self.use_pool:
+            if self.cfg.on_cluster:
+                from noisecli.distributed import run_dask
+
+                yield from run_dask(self.jobs, self.cfg, self.stopping)
+            elif self.use_pool:
                 yield from run_pool(self.jobs, self.cfg, self.stopping, self.event)
             else:
                 yield from run_inline(self.jobs, self.cfg, self.stopping)
