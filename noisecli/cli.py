@@ -505,6 +505,8 @@ labelled with the measured SNR.
 @click.option("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
 @noise_options("image", "audio", default_noise=None)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed")
+@click.option("--snr", metavar="DB", help="sound files: SNR levels in dB, e.g. 20,10,0")
+@click.option("--level", metavar="DBFS", help="sound files: noise RMS levels, e.g. -50,-40,-30")
 @click.option("--steps", type=click.IntRange(2), default=5, help="values per LOW:HIGH range [5]")
 @click.option("--crop", metavar="WxH[+X+Y]", help="show only this part of the image (centred)")
 @click.option("--columns", type=click.IntRange(min=1), help="tiles per row (default: up to 5)")
@@ -513,6 +515,8 @@ def sheet(
     output: str,
     noise_name: str | None,
     seed: int,
+    snr: str | None,
+    level: str | None,
     steps: int,
     crop: str | None,
     columns: int | None,
@@ -523,14 +527,15 @@ def sheet(
     def action() -> int:
         from noisecli.errors import UsageError
         from noisecli.levels import NoiseSpec
-        from noisecli.measure import is_image_path
+        from noisecli.measure import medium_of
         from noisecli.sheet import SheetRequest, make_sheet, write_sheet
 
-        media = "image" if is_image_path(source) else "audio"
+        media = medium_of(source)
         names = noise_names(media)
         if noise_name is None and not names:
             raise UsageError(f"no registered noise applies to {media}")
-        spec = NoiseSpec.from_values(media, noise_name or names[0], noise_values)
+        extra = {"snr": snr, "level": level}
+        spec = NoiseSpec.from_values(media, noise_name or names[0], noise_values, extra)
         result = make_sheet(SheetRequest(source, spec, seed, steps, crop, columns))
         write_sheet(result, output)
         for line in result.lines():

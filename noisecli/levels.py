@@ -10,6 +10,7 @@ particular noise: a newly registered noise gets sliders and sheets as it is.
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -41,34 +42,47 @@ def severity_param(cls: type[Noise]) -> Param | None:
 
 @dataclass(frozen=True)
 class NoiseSpec:
-    """A noise by name with its options as text (``{"std": "25", "mono": True}``)."""
+    """A noise by name with its options as text (``{"std": "25", "mono": True}``).
+
+    ``extra`` holds options of the medium rather than of the noise, which set its strength
+    all the same (audio: ``snr``, ``level``); they are swept and written back alike.
+    """
 
     cls: type[Noise]
     options: Mapping[str, Option] = field(default_factory=dict)
+    extra: Mapping[str, Option] = field(default_factory=dict)
 
     @classmethod
-    def from_values(cls, media: str, name: str, values: Mapping[str, Any]) -> NoiseSpec:
+    def from_values(
+        cls,
+        media: str,
+        name: str,
+        values: Mapping[str, Any],
+        extra: Mapping[str, Any] | None = None,
+    ) -> NoiseSpec:
         """From the command line's values: unset options (None/False) are dropped."""
         noise_cls = get_noise(name, media)
-        given = {k: v for k, v in values.items() if v is not None and v is not False}
-        return cls(noise_cls, given)
+        return cls(noise_cls, _given(values), _given(extra or {}))
 
     def build(self) -> Noise:
         return self.cls.from_options(dict(self.options))
 
     def with_option(self, name: str, value: Option | None) -> NoiseSpec:
         """A copy with one option set (or removed when ``value`` is None)."""
-        options = {k: v for k, v in self.options.items() if k != name}
-        if value is not None:
-            options[name] = value
-        return NoiseSpec(self.cls, options)
+        if name in self.extra or name not in {p.name for p in self.cls.cli_params}:
+            return NoiseSpec(self.cls, self.options, _replaced(self.extra, name, value))
+        return NoiseSpec(self.cls, _replaced(self.options, name, value), self.extra)
+
+    def all_options(self) -> dict[str, Option]:
+        return {**self.options, **self.extra}
 
     def cli_args(self) -> list[str]:
-        """``--noise NAME`` and the options in the noise's own parameter order."""
+        """``--noise NAME``, the noise's options in its own parameter order, then the extra."""
         args = ["--noise", self.cls.name]
         order = [p.name for p in self.cls.cli_params]
-        for name in sorted(self.options, key=lambda n: order.index(n) if n in order else 99):
-            value = self.options[name]
+        names = sorted(self.options, key=lambda n: order.index(n) if n in order else 99)
+        for name in [*names, *self.extra]:
+            value = self.all_options()[name]
             if value is True:
                 args.append(option_flag(name))
             elif value is not False:
@@ -78,9 +92,20 @@ class NoiseSpec:
     def label(self) -> str:
         """``gaussian std=25 mono``: the noise and the options given."""
         parts = [self.cls.name]
-        for name, value in self.options.items():
+        for name, value in self.all_options().items():
             parts.append(name if value is True else f"{name}={value}")
         return " ".join(parts)
+
+
+def _given(values: Mapping[str, Any]) -> dict[str, Option]:
+    return {k: v for k, v in values.items() if v is not None and v is not False}
+
+
+def _replaced(options: Mapping[str, Option], name: str, value: Option | None) -> dict[str, Option]:
+    out = {k: v for k, v in options.items() if k != name}
+    if value is not None:
+        out[name] = value
+    return out
 
 
 def number_text(value: float, percent: bool = False) -> str:
@@ -182,8 +207,12 @@ def slider_for(spec: NoiseSpec, name: str) -> Slider | None:
 # ---------------------------------------------------------------- sweeps (contact sheet)
 
 
+_UNIT = re.compile(r"^(.*?)([A-Za-z%]*)$")
+
+
 def expand_levels(text: str, steps: int) -> list[str]:
-    """``0,10,25,50`` -> each item; an item ``LOW:HIGH`` -> ``steps`` evenly spaced values."""
+    """``0,10,25,50`` -> each item; an item ``LOW:HIGH`` -> ``steps`` evenly spaced values
+    (a unit both ends carry, such as ``%`` or ``dBFS``, is kept)."""
     out: list[str] = []
     for item in (part.strip() for part in text.split(",")):
         if not item:
@@ -191,15 +220,18 @@ def expand_levels(text: str, steps: int) -> list[str]:
         if ":" not in item:
             out.append(item)
             continue
-        ends = item.split(":")
-        percent = all(e.strip().endswith("%") for e in ends)
+        ends = [_UNIT.match(e.strip()) for e in item.split(":")]
+        units = {m[2] for m in ends if m}
         try:
-            lo, hi = (float(e.strip().rstrip("%")) for e in ends)
+            if len(ends) != 2 or len(units) != 1:
+                raise ValueError
+            lo, hi = (float(m[1]) for m in ends if m)
         except ValueError:
             raise UsageError(f"{item!r} is not a LOW:HIGH range") from None
         if steps < 2:
             raise UsageError("--steps must be at least 2 to expand a LOW:HIGH range")
-        out += [number_text(v, percent) for v in np.linspace(lo, hi, steps)]
+        unit = units.pop()
+        out += [f"{v:.6g}{unit}" for v in np.linspace(lo, hi, steps)]
     return out
 
 
@@ -217,9 +249,10 @@ class Sweep:
 
 def find_sweep(spec: NoiseSpec, steps: int) -> Sweep:
     """The one option given as a list (``a,b,c``) or a range (``LOW:HIGH``)."""
+    given = spec.all_options()
     swept = [
         name
-        for name, value in spec.options.items()
+        for name, value in given.items()
         if isinstance(value, str) and ("," in value or ":" in value)
     ]
     if len(swept) > 1:
@@ -230,7 +263,7 @@ def find_sweep(spec: NoiseSpec, steps: int) -> Sweep:
         example = f"{option_flag(main.name)} A,B,C" if main else "a parameter"
         raise UsageError(f"give the levels to compare, e.g. {example}")
     name = swept[0]
-    values = expand_levels(str(spec.options[name]), steps)
+    values = expand_levels(str(given[name]), steps)
     sweep = Sweep(name, tuple(values), spec.with_option(name, None))
     for each in sweep.specs():
         each.build()  # validate every level before any work

@@ -27,8 +27,7 @@ from noisecli.errors import InputError, UsageError
 from noisecli.noise.base import value_range
 
 EIGHT_BIT = 255.0
-# extreme float value of each integer subtype as soundfile reads it (code / 2**(bits-1))
-_PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
+READ_FRAMES = 65536
 
 
 def format_db(value: float) -> str:
@@ -151,21 +150,14 @@ def measure_images(clean: np.ndarray, noisy: np.ndarray) -> ImageMeasurement:
     )
 
 
-def pcm_limits(subtype: str) -> tuple[float, float]:
-    """The extreme sample values of a format as soundfile reads them in floats."""
-    bits = _PCM_BITS.get(subtype)
-    if bits is None:
-        return -1.0, 1.0
-    scale = float(2 ** (bits - 1))
-    return -1.0, (scale - 1.0) / scale
-
-
 def measure_audio(clean: np.ndarray, noisy: np.ndarray, subtype: str = "FLOAT") -> AudioMeasurement:
     """SNR, noise RMS (dBFS) and clipped samples of a noisy signal (floats, full scale 1)."""
     value = snr_db(clean, noisy)
     noise = noisy.astype(np.float64) - clean.astype(np.float64)
     rms = math.sqrt(float(np.mean(noise * noise))) if noise.size else 0.0
-    lo, hi = pcm_limits(subtype)
+    from noisecli.io.audio import sample_format
+
+    lo, hi = sample_format(subtype).limits()
     return AudioMeasurement(
         snr_db=value,
         noise_rms_dbfs=20.0 * math.log10(rms) if rms > 0 else -math.inf,
@@ -190,28 +182,38 @@ def load_image(path: str) -> np.ndarray:
 
 
 def load_audio(path: str) -> tuple[np.ndarray, int, str]:
-    """Read a sound file as float32 ``(frames, channels)``; return it, its rate and subtype."""
-    import soundfile as sf
+    """A sound file as float64 ``(frames, channels)`` in full-scale units (exact for every
+    format); returns it, its sample rate and its subtype."""
+    from noisecli.io.audio import probe, read_blocks, sample_format
 
     try:
-        with sf.SoundFile(path) as fh:
-            samples = fh.read(dtype="float32", always_2d=True)
-            return samples, int(fh.samplerate), str(fh.subtype)
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        raise InputError(f"{path}: not a readable sound file ({exc})") from None
+        info = probe(path)
+        fmt = sample_format(info.subtype)
+        blocks = [fmt.to_unit(b) for b in read_blocks(path, fmt.dtype, READ_FRAMES)]
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return np.concatenate(blocks), info.sample_rate, info.subtype
 
 
-def is_image_path(path: str) -> bool:
+def medium_of(path: str) -> str:
+    """``image`` or ``audio`` by the file's extension; UsageError for anything else."""
+    from noisecli.io.audio import is_audio_name
     from noisecli.io.image import is_image_name
 
-    return is_image_name(Path(path).name)
+    name = Path(path).name
+    if is_image_name(name):
+        return "image"
+    if is_audio_name(name):
+        return "audio"
+    raise UsageError(f"{path}: not an image or sound file name")
 
 
 def measure_files(clean: str, noisy: str) -> ImageMeasurement | AudioMeasurement:
-    """Measure two files: images by their extension, anything else as sound files."""
-    if is_image_path(clean) != is_image_path(noisy):
+    """Measure two files of one medium (told by their extensions)."""
+    media = medium_of(clean)
+    if medium_of(noisy) != media:
         raise UsageError("compare an image with an image, or a sound file with a sound file")
-    if is_image_path(clean):
+    if media == "image":
         return measure_images(load_image(clean), load_image(noisy))
     clean_samples, clean_rate, _ = load_audio(clean)
     noisy_samples, noisy_rate, subtype = load_audio(noisy)

@@ -18,14 +18,7 @@ import numpy as np
 from noisecli import canvas
 from noisecli.errors import UsageError
 from noisecli.levels import NoiseSpec, Sweep, find_sweep, noise_as_batch
-from noisecli.measure import (
-    format_db,
-    is_image_path,
-    load_audio,
-    load_image,
-    psnr,
-    snr_db,
-)
+from noisecli.measure import format_db, load_audio, load_image, medium_of, psnr, snr_db
 
 SPECTROGRAM_WIDTH = 720
 SPECTROGRAM_HEIGHT = 180
@@ -115,15 +108,17 @@ def _title(request: SheetRequest, sweep: Sweep) -> str:
 
 def audio_sheet(request: SheetRequest) -> Sheet:
     """Spectrograms of the clean signal and of each level, stacked (see the module docstring)."""
+    from noisecli.config import AudioOptions
     from noisecli.engine import add_noise
     from noisecli.spectrogram import colour_map, spectrogram_db, with_axes
 
     if request.crop:
         raise UsageError("--crop applies to images only")
-    samples, rate, _ = load_audio(request.source)
-    if samples.shape[0] == 0:
-        raise UsageError(f"{request.source} has no samples")
     sweep = find_sweep(request.spec, request.steps)
+    for each in sweep.specs():
+        levels: dict[str, Any] = dict(each.extra)
+        AudioOptions.from_values(**levels)  # validate --snr/--level before any work
+    samples, rate, _ = load_audio(request.source)
     seconds = samples.shape[0] / rate
     db, f_min, peak = spectrogram_db(samples, rate, SPECTROGRAM_HEIGHT, SPECTROGRAM_WIDTH)
 
@@ -134,7 +129,7 @@ def audio_sheet(request: SheetRequest) -> Sheet:
     panels = [panel(db, ["clean", f"{Path(request.source).name}, {rate} Hz"])]
     tiles: list[Tile] = []
     for value, spec in zip(sweep.values, sweep.specs(), strict=True):
-        options: dict[str, Any] = dict(spec.options)
+        options: dict[str, Any] = spec.all_options()
         noisy = add_noise(samples, spec.cls.name, seed=request.seed, sample_rate=rate, **options)
         measured = snr_db(samples, noisy)
         tiles.append(Tile(value, measured))
@@ -148,7 +143,10 @@ def audio_sheet(request: SheetRequest) -> Sheet:
 
 def make_sheet(request: SheetRequest) -> Sheet:
     """An image sheet for an image file (by extension), a spectrogram sheet otherwise."""
-    if is_image_path(request.source):
+    if request.spec.extra and "audio" not in request.spec.cls.media:
+        flags = ", ".join("--" + name for name in request.spec.extra)
+        raise UsageError(f"{flags} apply to sound files only")
+    if medium_of(request.source) == "image":
         return image_sheet(request)
     return audio_sheet(request)
 

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 import noisecli
 from noisecli.cli import main
 from noisecli.errors import UsageError
+from noisecli.io.audio import sample_format
 from noisecli.measure import (
     format_db,
     measure_audio,
     measure_files,
     measure_images,
-    pcm_limits,
     psnr,
     snr_db,
 )
@@ -112,7 +112,7 @@ def test_audio_files_pcm16_count_saturated_samples(tmp_path: Path) -> None:
     noisy = loud + 0.2  # soundfile saturates what exceeds full scale when writing PCM_16
     sf.write(tmp_path / "clean.wav", loud, RATE, subtype="PCM_16")
     sf.write(tmp_path / "noisy.wav", noisy, RATE, subtype="PCM_16")
-    lo, hi = pcm_limits("PCM_16")
+    lo, hi = sample_format("PCM_16").limits()
     assert (lo, hi) == (-1.0, 32767 / 32768)
     expected = int(np.count_nonzero(noisy >= hi))
     assert expected > 0
@@ -162,6 +162,8 @@ def test_measure_command_audio_json_and_errors(tmp_path: Path) -> None:
     assert mismatch.exit_code == 2 and "sample rate" in mismatch.output
     mixed = runner.invoke(main, ["measure", str(tmp_path / "clean.flac"), "x.png"])
     assert mixed.exit_code == 2
+    unknown = runner.invoke(main, ["measure", "notes.txt", "other.txt"])
+    assert unknown.exit_code == 2 and "not an image or sound file" in unknown.output
     (tmp_path / "bad.wav").write_bytes(b"not a sound")
     bad = runner.invoke(main, ["measure", str(tmp_path / "clean.flac"), str(tmp_path / "bad.wav")])
     assert bad.exit_code == 1 and "bad.wav" in bad.output and "Traceback" not in bad.output

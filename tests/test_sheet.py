@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
-import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
 from noisecli import canvas
 from noisecli.cli import main
-from noisecli.config import Level
 from noisecli.levels import NoiseSpec
-from noisecli.measure import format_db, measure_files, snr_db
-from noisecli.noise import noise_names
-from noisecli.noise.base import MediaInfo, Noise, Param, Prepared, level_param
+from noisecli.measure import format_db, load_audio, measure_files, snr_db
 from noisecli.sheet import SPECTROGRAM_HEIGHT, SheetRequest, audio_sheet, image_sheet, parse_crop
 from noisecli.spectrogram import AXIS_BOTTOM, AXIS_LEFT
 from tests.conftest import read_image, run_exe, synthetic_image, write_image
@@ -107,85 +102,79 @@ def test_severity_sweep_of_any_noise(tmp_path: Path) -> None:
 
 
 def speech_like(seconds: float = 2.0) -> np.ndarray:
-    """A gliding harmonic tone with a syllable-like envelope, peak about 0.5."""
+    """A gliding harmonic tone with a syllable-like envelope, peak 0.25 (so that even 0 dB
+    SNR of white noise, RMS ~0.1, stays far below full scale and never clips)."""
     t = np.arange(int(RATE * seconds)) / RATE
     pitch = 120 + 60 * np.sin(2 * np.pi * 0.7 * t)
     phase = 2 * np.pi * np.cumsum(pitch) / RATE
     voice = sum(np.sin(k * phase) / k for k in range(1, 12))
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2
     signal = voice * envelope
-    return (0.5 * signal / np.abs(signal).max()).astype(np.float32)
+    return (0.25 * signal / np.abs(signal).max()).astype(np.float32)
 
 
-@dataclass(frozen=True)
-class WhiteAtSnr(Noise):
-    """Test double of an audio noise: white Gaussian noise at ``snr`` dB below the signal."""
-
-    name: ClassVar[str] = "white"
-    media: ClassVar[tuple[str, ...]] = ("audio",)  # type: ignore[assignment]
-    cli_params: ClassVar[tuple[Param, ...]] = (level_param("snr", "dB", minimum=-100),)
-    snr: Level = Level.fixed(10.0)
-
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
-        return Prepared({"snr": self.snr.lo})
-
-    def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
-    ) -> np.ndarray:
-        return chunk
+PANEL_H = STRIP + SPECTROGRAM_HEIGHT + AXIS_BOTTOM
 
 
-def documented_add_noise(
-    samples: np.ndarray, noise: str, *, seed: int, sample_rate: int, snr: str
-) -> np.ndarray:
-    """Stand-in for the audio ``add_noise(samples, "white", snr=10, sample_rate=, seed=)``."""
-    assert noise == "white" and sample_rate == RATE
-    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
-    rng = np.random.default_rng(seed)
-    noise_rms = rms / 10 ** (float(snr) / 20)
-    return (samples + rng.standard_normal(samples.shape) * noise_rms).astype(np.float32)
+def test_audio_sheet_layout_and_snr_labels(tmp_path: Path) -> None:
+    import noisecli
 
-
-def test_audio_sheet_layout_and_snr_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import noisecli.engine
-
-    monkeypatch.setattr(noisecli.engine, "add_noise", documented_add_noise)
     clean = speech_like()[:, np.newaxis]
     sf.write(tmp_path / "speech.wav", clean, RATE, subtype="FLOAT")
-    spec = NoiseSpec(WhiteAtSnr, {"snr": "20,10,0"})
+    spec = NoiseSpec.from_values("audio", "white", {}, {"snr": "20,10,0"})
     sheet = audio_sheet(SheetRequest(str(tmp_path / "speech.wav"), spec, seed=3))
-    panel_h = STRIP + SPECTROGRAM_HEIGHT + AXIS_BOTTOM
     g = canvas.GAP
-    assert sheet.picture.shape[0] == TITLE + 4 * panel_h + 5 * g  # clean + 3 levels, stacked
+    assert sheet.picture.shape[0] == TITLE + 4 * PANEL_H + 5 * g  # clean + 3 levels, stacked
     assert sheet.picture.shape[1] == AXIS_LEFT + 720 + 2 * g
+    samples, _, _ = load_audio(str(tmp_path / "speech.wav"))  # float64, as the sheet reads it
     for tile, level in zip(sheet.tiles, (20, 10, 0), strict=True):
-        noisy = documented_add_noise(clean, "white", seed=3, sample_rate=RATE, snr=str(level))
-        assert tile.db == snr_db(clean, noisy)  # the label is the measured SNR
-        assert abs(tile.db - level) < 0.2  # 32,000 samples: SE of the noise power ~0.03 dB
+        noisy = noisecli.add_noise(samples, "white", snr=level, sample_rate=RATE, seed=3)
+        assert tile.db == snr_db(samples, noisy)  # the label is the measured SNR
+        assert abs(tile.db - level) < 1e-6  # the mix reaches the SNR exactly
     # the noisier the signal, the brighter the spectrogram's quiet parts
     means = [
-        float(sheet.picture[TITLE + g + i * (panel_h + g) + STRIP :][:SPECTROGRAM_HEIGHT].mean())
+        float(sheet.picture[TITLE + g + i * (PANEL_H + g) + STRIP :][:SPECTROGRAM_HEIGHT].mean())
         for i in range(4)
     ]
     assert means == sorted(means)
 
 
-@pytest.mark.xfail(
-    not noise_names("audio"),
-    reason="waiting for the audio noises (white, pink, ... and add_noise(sample_rate=...))",
-    strict=True,
-)
-def test_audio_sheet_command_with_the_audio_noises(tmp_path: Path) -> None:
-    sf.write(tmp_path / "speech.wav", speech_like(), RATE, subtype="FLOAT")
+def test_audio_sheet_command_snr_and_level(tmp_path: Path) -> None:
+    sf.write(tmp_path / "speech.wav", speech_like(), RATE, subtype="PCM_16")
     out = tmp_path / "snr.png"
     done = run_exe("sheet", str(tmp_path / "speech.wav"), "--snr", "20,10,0", "--seed", "1",
                    "-o", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr
     lines = done.stdout.decode().splitlines()
-    assert len(lines) == 3
+    assert [line.split("  ")[0] for line in lines] == ["snr=20", "snr=10", "snr=0"]
     for line, level in zip(lines, (20, 10, 0), strict=True):
-        assert line.startswith(f"snr={level}  SNR ")
-        # the measured SNR of 32,000 noisy samples is within 0.2 dB of the request (SE 0.03)
-        assert abs(float(line.split("SNR ")[1].split(" dB")[0]) - level) < 0.2
-    panel_h = STRIP + SPECTROGRAM_HEIGHT + AXIS_BOTTOM
-    assert read_image(out).shape[0] == TITLE + 4 * panel_h + 5 * canvas.GAP
+        # PCM_16 input: exact SNR before the noisy float samples are measured (no rounding
+        # to 16 bits in the sheet), so the label is the level to the printed 0.01 dB
+        assert line == f"snr={level}  SNR {level:.2f} dB", line
+    assert read_image(out).shape[0] == TITLE + 4 * PANEL_H + 5 * canvas.GAP
+    levels = invoke("sheet", str(tmp_path / "speech.wav"), "--noise", "pink", "--level",
+                    "-40dBFS:-20dBFS", "--steps", "3", "-o", str(out))  # fmt: skip
+    assert levels.exit_code == 0, levels.output
+    assert levels.output.splitlines()[:3] == [
+        line for line in levels.output.splitlines()[:3] if line.startswith("level=-")
+    ]
+    assert [line.split("  ")[0] for line in levels.output.splitlines()[:3]] == [
+        "level=-40dBFS",
+        "level=-30dBFS",
+        "level=-20dBFS",
+    ]
+
+
+def test_audio_sheet_usage_errors(tmp_path: Path) -> None:
+    sf.write(tmp_path / "speech.wav", speech_like(0.5), RATE)
+    src = write_image(tmp_path / "photo.png", synthetic_image(H, W, seed=3))
+    cases = [
+        ([str(tmp_path / "speech.wav"), "--snr", "10,x"], "--snr"),
+        ([str(tmp_path / "speech.wav"), "--snr", "1,2", "--crop", "10x10"], "images only"),
+        ([str(tmp_path / "speech.wav"), "--snr", "1,2", "--level", "-20,-10"], "one parameter"),
+        ([str(src), "--std", "1,2", "--snr", "10"], "sound files only"),
+        ([str(tmp_path / "speech.wav"), "--std", "1,2"], "does not apply"),
+    ]
+    for args, message in cases:
+        result = invoke("sheet", *args, "-o", str(tmp_path / "x.png"))
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
