@@ -101,16 +101,22 @@ class Manifest:
         except OSError as exc:
             self.error = f"cannot rewrite {self.path}: {exc.strerror}"
 
-    def _read_existing(self) -> list[dict[str, str]]:
-        """Rows whose file still exists, one per file (the last one wins)."""
+    def _read_existing(self) -> list[str]:
+        """CSV lines (one string each: a manifest may list millions of files) of the rows
+        whose file still exists, one per file (the last one wins), sorted by file name."""
         if not self.path.is_file():
             return []
-        rows: dict[str, dict[str, str]] = {}
+        rows: dict[str, str] = {}
+        line = io.StringIO()
+        writer = csv.writer(line)
         with open(self.path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
             for row in csv.DictReader(fh):
                 name = row.get("file_name")
                 if name and (self.out_root / name).is_file():
-                    rows[name] = {c: row.get(c) or "" for c in COLUMNS}
+                    line.seek(0)
+                    line.truncate()
+                    writer.writerow([row.get(c) or "" for c in COLUMNS])
+                    rows[name] = line.getvalue()
         return [rows[k] for k in sorted(rows)]
 
     def _read_url(self) -> list[dict[str, str]]:
@@ -131,11 +137,10 @@ class Manifest:
         except NoiseCliError as exc:
             self.error = str(exc)
 
-    def _rewrite(self, rows: list[dict[str, str]]) -> None:
+    def _rewrite(self, lines: list[str]) -> None:
         with (
             atomic_output(self.path) as tmp,
             open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh,
         ):
-            writer = csv.DictWriter(fh, COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+            csv.writer(fh).writerow(COLUMNS)
+            fh.writelines(lines)

@@ -7,7 +7,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -22,7 +22,7 @@ STDIO = "-"
 Status = Literal["written", "skipped", "failed", "interrupted"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     """One output to produce: ``dst`` from ``src``; ``rel`` and ``copy`` seed its stream."""
 
@@ -92,21 +92,25 @@ def media_filter(media: str) -> Callable[[str], bool]:
 
 
 def _walk(
-    root: Path, exclude: Path | None, ignored: list[str], wanted: Callable[[str], bool]
-) -> Iterable[Path]:
-    """Files under ``root`` in sorted order, never descending into ``exclude``."""
+    root: str, exclude: Path | None, ignored: list[str], wanted: Callable[[str], bool]
+) -> Iterator[tuple[str, str]]:
+    """(file, path relative to root) under ``root`` in sorted order, never entering ``exclude``.
+
+    Strings rather than Path objects: a plan may hold millions of files.
+    """
+    skip = len(os.path.join(root, ""))
     for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
         if exclude is not None:
-            dirnames[:] = [d for d in dirnames if (here / d).resolve() != exclude]
+            dirnames[:] = [d for d in dirnames if Path(dirpath, d).resolve() != exclude]
         dirnames.sort()
         for name in sorted(filenames):
             if is_temp_file(name):
                 continue
+            full = os.path.join(dirpath, name)
             if wanted(name):
-                yield here / name
+                yield full, full[skip:].replace(os.sep, "/")
             else:
-                ignored.append(str(here / name))
+                ignored.append(full)
 
 
 def _check_nesting(input_dir: Path, out: Path | None, allowed: bool) -> None:
@@ -123,29 +127,29 @@ def _check_nesting(input_dir: Path, out: Path | None, allowed: bool) -> None:
         )
 
 
-def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """(file, root) pairs for every input, and the non-image files passed over."""
+def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """(file, path relative to its input root) for every input, and the files passed over."""
     exclude = out_root.resolve() if out_root is not None else None
     wanted = media_filter(cfg.media)
-    pairs: list[tuple[Path, Path]] = []
+    pairs: list[tuple[str, str]] = []
     ignored: list[str] = []
     for item in cfg.inputs:
         path = Path(item)
         if path.is_dir():
             _check_nesting(path, exclude, cfg.allow_nested_output)
-            pairs.extend((f, path) for f in _walk(path, exclude, ignored, wanted))
+            pairs.extend(_walk(item, exclude, ignored, wanted))
         elif path.exists() or path.is_symlink():
-            pairs.append((path, path.parent))
+            pairs.append((item, path.name))
         elif _has_magic(item):
-            root = Path(_glob_root(item))
+            root = _glob_root(item)
             matches = sorted(glob.glob(item, recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file() and wanted(m)]
+            files = [m for m in matches if os.path.isfile(m) and wanted(m)]
             if exclude is not None:
-                files = [f for f in files if not _inside(f.resolve(), exclude)]
+                files = [f for f in files if not _inside(Path(f).resolve(), exclude)]
             if not files:
                 raise UsageError(f"no {cfg.media} file matches {item!r}")
-            ignored.extend(m for m in matches if Path(m).is_file() and not wanted(m))
-            pairs.extend((f, root) for f in files)
+            ignored.extend(m for m in matches if os.path.isfile(m) and not wanted(m))
+            pairs.extend((f, Path(os.path.relpath(f, root)).as_posix()) for f in files)
         else:
             raise UsageError(f"input not found: {item}")
     return pairs, ignored
@@ -247,9 +251,7 @@ def plan(cfg: RunConfig) -> Plan:
     if local_inputs:
         pairs, more = _sources(replace(cfg, inputs=tuple(local_inputs)), out_root)
         ignored.extend(more)
-        for file, root in pairs:
-            rel_path = file.relative_to(root) if _inside(file, root) else Path(file.name)
-            sources.append((str(file), rel_path.as_posix()))
+        sources.extend(pairs)
     jobs: list[Job] = []
     claimed: dict[str, str] = {}
     for src, rel in sources:

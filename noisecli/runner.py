@@ -52,6 +52,7 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
                 driver.request_stop()
     finally:
         reporter.close()
+        the_plan.jobs = driver.jobs = []  # the manifest's final sort needs the memory
         if manifest is not None:
             manifest.close()
             if manifest.error:

@@ -68,3 +68,60 @@ def test_any_std_text_is_a_value_or_a_usage_error(value: str) -> None:
     assert result.exit_code in (1, 2), (value, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
+
+
+AUDIO_NOISES = ["white", "pink", "brown", "blue", "violet"]
+
+
+@st.composite
+def audio(draw: st.DrawFn) -> np.ndarray:
+    dtype = draw(st.sampled_from(["int16", "int32", "float32", "float64"]))
+    frames = draw(st.integers(1, 3000))
+    channels = draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 99)))
+    x = 0.3 * rng.standard_normal((frames, channels))
+    x[0] += 0.01  # never silent
+    if dtype.startswith("int"):
+        top = np.iinfo(np.dtype(dtype)).max
+        return np.round(x * top).clip(-top, top).astype(dtype)
+    return x.astype(dtype)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    samples=audio(),
+    name=st.sampled_from(AUDIO_NOISES),
+    snr=st.floats(-20, 60),
+    chunk=st.integers(1, 5000),
+    seed=st.integers(0, 2**63),
+    mono=st.booleans(),
+)
+def test_audio_output_in_range_same_layout_and_chunk_invariant(
+    samples: np.ndarray, name: str, snr: float, chunk: int, seed: int, mono: bool
+) -> None:
+    from noisecli.engine import add_noise
+
+    def run(frames: int) -> np.ndarray:
+        return add_noise(
+            samples, name, snr=snr, sample_rate=16000, seed=seed, chunk=frames, mono=mono
+        )
+
+    out = run(chunk)
+    assert out.shape == samples.shape and out.dtype == samples.dtype
+    if samples.dtype.kind == "f":
+        assert np.isfinite(out).all() and np.abs(out).max() <= 1
+    assert np.array_equal(out, run(65536))
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=BAD_VALUES)
+def test_any_snr_text_is_a_value_or_a_usage_error(value: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as src, tempfile.TemporaryDirectory() as out:
+        result = CliRunner().invoke(main, ["audio", src, "-o", out, "--snr", value])
+    # an acceptable value finds no audio file in the empty folder: nothing to do, exit 0
+    assert result.exit_code in (0, 2), (value, result.output)
+    assert (result.exit_code == 2) == ("--snr" in result.output), (value, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output

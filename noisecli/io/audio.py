@@ -173,7 +173,7 @@ def probe(path: str) -> AudioFileInfo:
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise InputError("empty file")
     try:
-        with sf.SoundFile(path) as fh:
+        with sf.SoundFile(os.fsencode(path)) as fh:
             info = AudioFileInfo(
                 fh.format,
                 fh.subtype,
@@ -236,7 +236,7 @@ def read_blocks(path: str, dtype: str, frames: int) -> Iterator[np.ndarray]:
     """Yield ``(n, channels)`` blocks of at most ``frames`` frames from the start of a file."""
     sf = soundfile()
     try:
-        with sf.SoundFile(path) as fh:
+        with sf.SoundFile(os.fsencode(path)) as fh:
             while True:
                 block = fh.read(frames, dtype=dtype, always_2d=True)
                 if not len(block):
@@ -288,7 +288,7 @@ class AudioWriter:
         sf = soundfile()
         try:
             self._fh = sf.SoundFile(
-                str(path), "w", sample_rate, channels, subtype, format=container
+                os.fsencode(path), "w", sample_rate, channels, subtype, format=container
             )
         except (sf.SoundFileError, ValueError, TypeError) as exc:
             raise OutputError(
