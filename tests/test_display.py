@@ -153,3 +153,15 @@ def test_fit_to_screen_never_enlarges() -> None:
     assert fit_to_screen(300, 400, (1920, 1080), 2) == 1.0
     scale = fit_to_screen(3000, 4000, (1280, 800), 2)
     assert scale < 1 and 2 * 4000 * scale <= 1280 and 3000 * scale <= 800
+
+
+def test_missing_tools_skip_locally_but_fail_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.xserver as xs
+
+    monkeypatch.setattr(xs.shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        require_tools("Xvfb", "xdotool")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="install-system-deps"):
+        require_tools("Xvfb")
