@@ -24,7 +24,8 @@ demo: $(STAMP) ## noise the bundled samples/ into out/
 	$(VENV)/bin/noisecli audio samples/ -o out/ --noise pink --snr 10 --seed 7 --overwrite
 	@echo "noisy copies of samples/ are in out/ (see out/metadata.csv)"
 
-test: $(STAMP) ## run the whole test suite
+test: $(STAMP) ## run the whole test suite (as root, first installs the X server the window tests use)
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/install-system-deps.sh; fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy

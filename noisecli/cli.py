@@ -24,32 +24,36 @@ from noisecli.config import (
 )
 from noisecli.errors import NoiseCliError, save_traceback
 from noisecli.noise import NOISES, get_noise, noise_names
-from noisecli.noise.base import Param
+from noisecli.noise.base import Noise, Param
 
 F = Callable[..., Any]
 
 
-def _noise_params(media: str) -> list[Param]:
-    """Every parameter of every noise of a medium, once each (shared names share an option)."""
+def _noise_params(*media: str) -> list[Param]:
+    """Every parameter of every noise of the media, once each (shared names share an option)."""
     seen: dict[str, Param] = {}
     for cls in NOISES:
-        if media in cls.media:
+        if _serves(cls, media):
             for param in cls.cli_params:
                 seen.setdefault(param.name, param)
     return list(seen.values())
 
 
-def _users(name: str, media: str) -> str:
+def _serves(cls: type[Noise], media: tuple[str, ...]) -> bool:
+    return any(m in cls.media for m in media)
+
+
+def _users(name: str, *media: str) -> str:
     return ", ".join(
-        c.name for c in NOISES if media in c.media and name in {p.name for p in c.cli_params}
+        c.name for c in NOISES if _serves(c, media) and name in {p.name for p in c.cli_params}
     )
 
 
-def _option_help(name: str, media: str) -> str:
+def _option_help(name: str, *media: str) -> str:
     """A parameter's help; when noises give it different meanings, what they share and a pointer."""
     helps = list(
         dict.fromkeys(
-            p.help for c in NOISES if media in c.media for p in c.cli_params if p.name == name
+            p.help for c in NOISES if _serves(c, media) for p in c.cli_params if p.name == name
         )
     )
     if len(helps) == 1:
@@ -61,28 +65,32 @@ def _option_help(name: str, media: str) -> str:
                 break
             shared.append(words[0])
         text = f"{' '.join(shared) or name}; units differ by noise (see `noisecli noises`)"
-    return f"{text} [{_users(name, media)}]"
+    return f"{text} [{_users(name, *media)}]"
 
 
-def noise_options(media: str) -> Callable[[F], F]:
-    """Click options for ``--noise`` and all registered noise parameters."""
+def noise_options(*media: str, default_noise: str | None = "") -> Callable[[F], F]:
+    """Click options for ``--noise`` and all registered noise parameters of the media.
+
+    ``--noise`` defaults to the first noise of the first medium, unless ``default_noise``
+    is given (None: chosen later, e.g. from the input's medium).
+    """
 
     def decorate(func: F) -> F:
-        for param in reversed(_noise_params(media)):
+        for param in reversed(_noise_params(*media)):
             flag = "--" + param.name.replace("_", "-")
-            help_text = _option_help(param.name, media)
+            help_text = _option_help(param.name, *media)
             if param.is_flag:
                 func = click.option(flag, param.name, is_flag=True, default=None, help=help_text)(
                     func
                 )
             else:
                 func = click.option(flag, param.name, metavar=param.metavar, help=help_text)(func)
-        names = noise_names(media)
+        names = list(dict.fromkeys(n for m in media for n in noise_names(m)))
         return click.option(
             "--noise",
             "noise_name",
-            default=names[0],
-            show_default=True,
+            default=names[0] if default_noise == "" else default_noise,
+            show_default=default_noise == "",
             metavar="NAME",
             help=f"noise to add: {', '.join(names)} (see `noisecli noises`)",
         )(func)
@@ -419,3 +427,140 @@ def noises() -> None:
             media = cls.media[0]
             click.echo(f"  example: noisecli {media} in/ -o out/ --noise {cls.name} {cls.example}")
         click.echo()
+
+
+PREVIEW_EXAMPLES = """
+\b
+Examples:
+  noisecli preview photo.jpg --std 25
+  noisecli preview photo.jpg --noise gaussian --std 10% --mono --seed 7
+  noisecli preview photo.jpg --std 25 --save preview.png   # no window
+
+\b
+Sliders: the noise's main parameter (and its severity, if it has one) and
+the seed. Keys: space new seed, s save the noisy image at full resolution
+(and print the `noisecli image` command writing the same bytes), d toggle
+the difference view, q or Esc close. The view fits the screen and is never
+enlarged beyond 1:1 unless --zoom asks for it.
+"""
+
+
+@main.command(epilog=PREVIEW_EXAMPLES)
+@click.argument("source", metavar="IMAGE")
+@noise_options("image")
+@click.option(
+    "--seed", type=click.IntRange(min=0), help="seed of the first view (default: random, 0..999)"
+)
+@click.option(
+    "--zoom",
+    type=click.FloatRange(min=0.01, max=32),
+    help="display scale, e.g. 2 for 200% (default: fit the screen, at most 1)",
+)
+@click.option("--save", metavar="PATH", help="write the side-by-side PNG instead of a window")
+@click.option(
+    "--out-dir", default=".", show_default=True, metavar="DIR", help="where the s key saves"
+)
+def preview(
+    source: str,
+    noise_name: str,
+    seed: int | None,
+    zoom: float | None,
+    save: str | None,
+    out_dir: str,
+    **noise_values: Any,
+) -> None:
+    """Show an image and its noisy version side by side, with sliders."""
+
+    def action() -> int:
+        from noisecli.levels import NoiseSpec
+        from noisecli.preview import PreviewRequest, run_preview
+
+        spec = NoiseSpec.from_values("image", noise_name, noise_values)
+        chosen = secrets.randbelow(1000) if seed is None else seed
+        return run_preview(PreviewRequest(source, spec, chosen, zoom, save, out_dir))
+
+    run_and_exit(action, False)
+
+
+SHEET_EXAMPLES = """
+\b
+Examples:
+  noisecli sheet photo.jpg --std 0,10,25,50 -o levels.png
+  noisecli sheet photo.jpg --std 5:50 --steps 4 --crop 200x150+40+20 -o levels.png
+  noisecli sheet photo.jpg --noise gaussian --severity 1:5 -o severities.png
+  noisecli sheet speech.wav --snr 20,10,0 -o snr.png
+
+\b
+Give one parameter several levels: a list A,B,C or a range LOW:HIGH
+(--steps evenly spaced values). Image tiles are exactly what `noisecli image
+--seed SEED` writes at each level, labelled with the level and the PSNR
+against the original (the numbers `noisecli measure` prints). Sound files
+give log-frequency spectrograms of the clean signal and of each level,
+labelled with the measured SNR.
+"""
+
+
+@main.command(epilog=SHEET_EXAMPLES)
+@click.argument("source", metavar="INPUT")
+@click.option("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
+@noise_options("image", "audio", default_noise=None)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed")
+@click.option("--snr", metavar="DB", help="sound files: SNR levels in dB, e.g. 20,10,0")
+@click.option("--level", metavar="DBFS", help="sound files: noise RMS levels, e.g. -50,-40,-30")
+@click.option("--steps", type=click.IntRange(2), default=5, help="values per LOW:HIGH range [5]")
+@click.option("--crop", metavar="WxH[+X+Y]", help="show only this part of the image (centred)")
+@click.option("--columns", type=click.IntRange(min=1), help="tiles per row (default: up to 5)")
+def sheet(
+    source: str,
+    output: str,
+    noise_name: str | None,
+    seed: int,
+    snr: str | None,
+    level: str | None,
+    steps: int,
+    crop: str | None,
+    columns: int | None,
+    **noise_values: Any,
+) -> None:
+    """Render one input at several levels of one noise into a labelled PNG."""
+
+    def action() -> int:
+        from noisecli.errors import UsageError
+        from noisecli.levels import NoiseSpec
+        from noisecli.measure import medium_of
+        from noisecli.sheet import SheetRequest, make_sheet, write_sheet
+
+        media = medium_of(source)
+        names = noise_names(media)
+        if noise_name is None and not names:
+            raise UsageError(f"no registered noise applies to {media}")
+        extra = {"snr": snr, "level": level}
+        spec = NoiseSpec.from_values(media, noise_name or names[0], noise_values, extra)
+        result = make_sheet(SheetRequest(source, spec, seed, steps, crop, columns))
+        write_sheet(result, output)
+        for line in result.lines():
+            click.echo(line)
+        click.echo(f"wrote {output}", err=True)
+        return 0
+
+    run_and_exit(action, False)
+
+
+@main.command()
+@click.argument("clean", metavar="CLEAN")
+@click.argument("noisy", metavar="NOISY")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object instead of text")
+def measure(clean: str, noisy: str, as_json: bool) -> None:
+    """Compare a noisy file with its clean original.
+
+    Images: PSNR, noise sigma in 8-bit levels and clipped fraction. Sound files: SNR (dB),
+    noise RMS (dBFS) and clipped samples.
+    """
+
+    def action() -> int:
+        from noisecli.measure import measure_files, render
+
+        click.echo(render(measure_files(clean, noisy), as_json))
+        return 0
+
+    run_and_exit(action, False)
