@@ -93,3 +93,28 @@ def run_exe(
     return subprocess.run(
         [str(NOISECLI_EXE), *args], input=input, capture_output=True, timeout=timeout, env=env
     )
+
+
+def run_among_hostile(
+    media: str, root: Path, out: Path, bad: dict[str, str], good: list[str]
+) -> str:
+    """Run ``noisecli MEDIA root -o out -j 2`` over good and bad files and check the contract:
+    each bad file reported with its path and reason and given no output, the good ones all
+    written and listed in the manifest, exit code 1, no traceback. Returns stderr."""
+    import csv
+    import time
+
+    started = time.monotonic()
+    proc = run_exe(media, str(root), "-o", str(out), "--seed", "1", "-j", "2", timeout=120)
+    assert time.monotonic() - started < 60  # a FIFO among the inputs did not hang the run
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "internal error" not in err
+    for name, reason in bad.items():
+        lines = [line for line in err.splitlines() if f"{name}:" in line]
+        assert lines and reason in lines[0], (name, lines)
+        assert not (out / name).exists()
+    assert f"{len(good)} written, 0 skipped, {len(bad)} failed" in err
+    with open(out / "metadata.csv", newline="", encoding="utf-8", errors="surrogateescape") as fh:
+        assert sorted(r["file_name"] for r in csv.DictReader(fh)) == sorted(good)
+    return err

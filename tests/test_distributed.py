@@ -126,14 +126,13 @@ def _mixed(root: Path, count: int = 10, size: tuple[int, int] = (48, 64)) -> Non
         )
 
 
-def test_cluster_output_is_byte_identical_to_local(cluster: Cluster, tmp_path: Path) -> None:
-    root = tmp_path / "in"
-    _mixed(root)
-    (root / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
-    args = ["--seed", "5", "--std", "5:40", "--copies", "2"]
-    local = run_exe("image", str(root), "-o", str(tmp_path / "local"), *args, "-j", "2")
+def _local_and_remote(
+    media: str, root: Path, tmp_path: Path, args: list[str], cluster: Cluster
+) -> tuple[subprocess.CompletedProcess[bytes], subprocess.CompletedProcess[bytes]]:
+    """The same run with a local pool (into tmp/local) and on the cluster (tmp/remote)."""
+    local = run_exe(media, str(root), "-o", str(tmp_path / "local"), *args, "-j", "2")
     remote = run_exe(
-        "image",
+        media,
         str(root),
         "-o",
         str(tmp_path / "remote"),
@@ -141,6 +140,15 @@ def test_cluster_output_is_byte_identical_to_local(cluster: Cluster, tmp_path: P
         "--scheduler-file",
         str(cluster.file),
     )
+    return local, remote
+
+
+def test_cluster_output_is_byte_identical_to_local(cluster: Cluster, tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    _mixed(root)
+    (root / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
+    args = ["--seed", "5", "--std", "5:40", "--copies", "2"]
+    local, remote = _local_and_remote("image", root, tmp_path, args, cluster)
     assert local.returncode == remote.returncode == 1, remote.stderr
     assert b"bad.png: truncated PNG" in remote.stderr
     assert b"20 written, 0 skipped, 2 failed" in remote.stderr
@@ -371,16 +379,7 @@ def test_audio_on_the_cluster_is_byte_identical_to_local(cluster: Cluster, tmp_p
     sf.write(root / "f.flac", 0.2 * rng.standard_normal(8000), 16000, "PCM_24")
     (root / "bad.wav").write_bytes(b"RIFF....WAVEjunk")
     args = ["--seed", "3", "--noise", "pink", "--snr", "5:20", "--copies", "2"]
-    local = run_exe("audio", str(root), "-o", str(tmp_path / "local"), *args, "-j", "2")
-    remote = run_exe(
-        "audio",
-        str(root),
-        "-o",
-        str(tmp_path / "remote"),
-        *args,
-        "--scheduler-file",
-        str(cluster.file),
-    )
+    local, remote = _local_and_remote("audio", root, tmp_path, args, cluster)
     assert local.returncode == remote.returncode == 1, remote.stderr
     assert b"10 written, 0 skipped, 2 failed" in remote.stderr
     assert tree_digest(tmp_path / "local") == tree_digest(tmp_path / "remote")
