@@ -8,7 +8,16 @@ from typing import ClassVar
 import numpy as np
 
 from noisecli.config import Level
-from noisecli.noise.base import MediaInfo, Noise, Param, Prepared, flag_param, level_param
+from noisecli.noise.base import (
+    MediaInfo,
+    NativeKernel,
+    Noise,
+    Param,
+    Prepared,
+    flag_param,
+    level_param,
+)
+from noisecli.noise.normal_tiles import NormalTiles, supported
 
 EIGHT_BIT = 255.0
 
@@ -65,3 +74,14 @@ class Gaussian(Noise):
             field += mu
         chunk += field
         return chunk
+
+    def native_kernel(
+        self, info: MediaInfo, prepared: Prepared, rng: np.random.Generator
+    ) -> NativeKernel | None:
+        """uint8/uint16 images: rounded noise from OpenCV's generator, re-seeded per tile."""
+        if info.media != "image" or not supported(info.dtype):
+            return None
+        sigma, mu = prepared.state
+        return NormalTiles(
+            rng, info.shape[0], info.dtype, info.lo, info.hi, float(mu), float(sigma), self.mono
+        )
