@@ -1,0 +1,81 @@
+"""Timing a command and the peak resident memory of its whole process tree."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psutil
+
+POLL_SECONDS = 0.02
+
+
+@dataclass
+class Samples:
+    """Every repetition of one command: wall seconds and peak tree RSS in bytes."""
+
+    seconds: list[float] = field(default_factory=list)
+    peak_rss: list[int] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_mib(self) -> float:
+        return max(self.peak_rss) / 2**20
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    try:
+        members = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run(
+    argv: Sequence[str], env: dict[str, str] | None = None, memory: bool = False
+) -> tuple[float, int]:
+    """Run ``argv`` to completion; return (wall seconds, peak RSS of its tree, or 0).
+
+    Polling the memory of the tree costs CPU, so timed runs pass ``memory=False``.
+    Raises RuntimeError when the command fails.
+    """
+    errors = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), stdout=subprocess.DEVNULL, stderr=errors, env={**os.environ, **(env or {})}
+    )
+    peak = 0
+    if memory:
+        watch = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(watch))
+            time.sleep(POLL_SECONDS)
+    else:
+        proc.wait()
+    seconds = time.perf_counter() - start
+    errors.seek(0)
+    err = errors.read().decode(errors="replace")
+    errors.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[-500:]}")
+    return seconds, peak
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages as text."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
