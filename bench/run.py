@@ -26,10 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import corpus  # noqa: E402
-import kernel  # noqa: E402
-import measure  # noqa: E402
-import stages  # noqa: E402
+import corpus
+import kernel
+import measure
+import stages
 
 BENCH = Path(__file__).resolve().parent
 FLOORS = BENCH / "floors.py"
@@ -61,12 +61,8 @@ def image_commands(
 
     def tool(jobs: int) -> list[str]:
         dst = out / f"noisecli-j{jobs}"
-        return [str(NOISECLI), "image", str(src), "-o", str(dst), "--std", STD, "--seed", "1"] + [
-            "-j",
-            str(jobs),
-            "--overwrite",
-            "-q",
-        ]
+        noisecli = [str(NOISECLI), "image", str(src), "-o", str(dst), "--std", STD]
+        return [*noisecli, "--seed", "1", "-j", str(jobs), "--overwrite", "-q"]
 
     cmds = [
         Command("noisecli -j 2", tool(2), out / "noisecli-j2", reps),
@@ -160,7 +156,8 @@ def image_table(spec: corpus.ImageSet, cmds: list[Command]) -> list[str]:
     clean = next(c for c in cmds if c.name.startswith("clean")).samples.median
     fixed = next(c for c in cmds if c.name.startswith("fixed")).samples.median
     lines = [
-        f"### {spec.count} {spec.ext[1:].upper()} images of {spec.width}x{spec.height}, gaussian σ={STD}",
+        f"### {spec.count} {spec.ext[1:].upper()} images of {spec.width}x{spec.height}, "
+        f"gaussian σ={STD}",
         "",
         "| tool | median s | runs | × clean floor | × fixed-noise floor | peak RSS of the tree |",
         "|---|---:|---:|---:|---:|---:|",
@@ -208,7 +205,8 @@ def main() -> None:
         limit = 1.6 if spec.ext == ".jpg" else 1.2
         targets.append(
             (
-                f"{spec.ext[1:].upper()} {spec.width}x{spec.height}: noisecli -j 2 ≤ {limit}x the fixed-noise floor",
+                f"{spec.ext[1:].upper()} {spec.width}x{spec.height}: "
+                f"noisecli -j 2 ≤ {limit}x the fixed-noise floor",
                 fmt_ratio(ratio),
                 ratio <= limit,
             )
@@ -269,13 +267,14 @@ def main() -> None:
         "# noisecli benchmark results",
         "",
         f"Written by `{' '.join(['python bench/run.py', *sys.argv[1:]])}` (`make bench`) on "
-        f"{started:%Y-%m-%d %H:%M}. Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}"
-        f", {_cpu_model()}), Python {platform.python_version()}, numpy {np.__version__}, "
-        f"OpenCV {cv2.__version__}. Load average (1/5/15 min) before: {load_before}; after: {load_after}.",
+        f"{started:%Y-%m-%d %H:%M}. Machine: {os.cpu_count()} CPUs ({_cpu_model()}), "
+        f"Python {platform.python_version()}, numpy {np.__version__}, OpenCV {cv2.__version__}. "
+        f"Load average (1/5/15 min) before: {load_before}; after: {load_after}.",
         "",
-        "Every command of a table ran once per round, in an order rotated at every round, after a",
-        "warm-up round that also measured the peak RSS of its whole process tree; times are medians",
-        "of the rounds. All pipelines use two worker processes and OpenCV with one thread per worker.",
+        "Every command of a table ran once per round, in an order rotated at every round, after",
+        "a warm-up round that also measured the peak RSS of its whole process tree; times are",
+        "medians of the rounds. All pipelines use two worker processes (except `noisecli -j 1`)",
+        "and OpenCV with one thread per worker.",
         "",
     ]
     body = [

@@ -28,17 +28,14 @@ from noisecli.io.image import cv2
 TILE_VALUES = 1 << 16
 SEED_HIGH = 2**31  # cv2.setRNGSeed takes a C int; seeds are drawn in [1, 2**31)
 
-# sample dtype -> (noise dtype, OpenCV depth of the exact sum, OpenCV depth of the output);
-# the noise saturates at the noise dtype's limits, which lie beyond any clipped value
-_DEPTHS = {
-    "uint8": (np.int16, "CV_16S", "CV_8U"),
-    "uint16": (np.int32, "CV_32S", "CV_16U"),
-}
+# sample dtype -> noise and sum dtype; OpenCV saturates both at this dtype's limits, which
+# lie beyond any value that is clipped anyway
+_NOISE_DTYPES: dict[str, type[np.signedinteger[Any]]] = {"uint8": np.int16, "uint16": np.int32}
 
 
 def supported(dtype: str) -> bool:
     """Whether ``dtype`` samples get the tiled integer path."""
-    return dtype in _DEPTHS
+    return dtype in _NOISE_DTYPES
 
 
 def rows_per_tile(row_values: int) -> int:
@@ -74,10 +71,7 @@ class NormalTiles:
     ) -> None:
         self.rng = rng
         self.height = height
-        self.noise_dtype, sum_depth, out_depth = _DEPTHS[dtype]
-        cv = cv2()
-        self.sum_depth: int = getattr(cv, sum_depth)
-        self.out_depth: int = getattr(cv, out_depth)
+        self.noise_dtype = _NOISE_DTYPES[dtype]
         self.lo, self.hi = int(lo), int(hi)
         self.mean, self.std = mean, std
         self.mono = mono
@@ -112,12 +106,13 @@ class NormalTiles:
             index, offset = divmod(self.row + done, self.tile_rows)
             take = min(self.tile_rows - offset, rows - done)
             field = self._tile(index, width, channels)[offset : offset + take]
-            src = band[done : done + take]
+            src = band[done : done + take].reshape(take, -1)
+            # same-type OpenCV arithmetic is vectorised; a uint8 + int16 add is not
+            total = cv.add(src.astype(self.noise_dtype), field.reshape(take, -1))
+            clipped += total.size - cv.countNonZero(cv.inRange(total, self.lo, self.hi))
+            np.clip(total, self.lo, self.hi, out=total)
             dst = out[done : done + take]
-            total = cv.add(src, field, dtype=self.sum_depth)
-            inside = cv.countNonZero(cv.inRange(total.reshape(take, -1), self.lo, self.hi))
-            clipped += total.size - inside
-            cv.add(src, field, dst=dst, dtype=self.out_depth)
+            np.copyto(dst, total.reshape(dst.shape), casting="unsafe")
             done += take
         self.row += rows
         return clipped
