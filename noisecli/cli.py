@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +14,7 @@ import click
 
 from noisecli import __version__
 from noisecli.config import IMAGE_FORMATS, RunConfig
-from noisecli.errors import NoiseCliError
+from noisecli.errors import NoiseCliError, save_traceback
 from noisecli.noise import NOISES, get_noise, noise_names
 from noisecli.noise.base import Param
 
@@ -37,13 +37,32 @@ def _users(name: str, media: str) -> str:
     )
 
 
+def _option_help(name: str, media: str) -> str:
+    """A parameter's help; when noises give it different meanings, what they share and a pointer."""
+    helps = list(
+        dict.fromkeys(
+            p.help for c in NOISES if media in c.media for p in c.cli_params if p.name == name
+        )
+    )
+    if len(helps) == 1:
+        text = helps[0]
+    else:
+        shared: list[str] = []
+        for words in zip(*(h.split() for h in helps), strict=False):
+            if len(set(words)) > 1:
+                break
+            shared.append(words[0])
+        text = f"{' '.join(shared) or name}; units differ by noise (see `noisecli noises`)"
+    return f"{text} [{_users(name, media)}]"
+
+
 def noise_options(media: str) -> Callable[[F], F]:
     """Click options for ``--noise`` and all registered noise parameters."""
 
     def decorate(func: F) -> F:
         for param in reversed(_noise_params(media)):
             flag = "--" + param.name.replace("_", "-")
-            help_text = f"{param.help} [{_users(param.name, media)}]"
+            help_text = _option_help(param.name, media)
             if param.is_flag:
                 func = click.option(flag, param.name, is_flag=True, default=None, help=help_text)(
                     func
@@ -80,12 +99,10 @@ def run_and_exit(action: Callable[[], int], verbose: bool) -> None:
         click.echo("noisecli: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # an unexpected failure: short message, traceback saved
-        fd, path = tempfile.mkstemp(prefix="noisecli-traceback-", suffix=".txt")
-        with os.fdopen(fd, "w") as fh:
-            traceback.print_exc(file=fh)
+        where = save_traceback()
         if verbose:
             traceback.print_exc()
-        click.echo(f"noisecli: internal error: {exc!r} (traceback saved to {path})", err=True)
+        click.echo(f"noisecli: internal error: {exc!r} ({where})", err=True)
         sys.exit(70)
     sys.exit(code)
 
@@ -99,18 +116,36 @@ def main() -> None:
     """
 
 
+def cluster_options(func: F) -> F:
+    """--scheduler / --scheduler-file: run the files on a Dask cluster."""
+    func = click.option(
+        "--scheduler-file",
+        metavar="PATH",
+        help="run on the Dask cluster described by this scheduler file",
+    )(func)
+    return click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs noisecli[distributed])",
+    )(func)
+
+
 IMAGE_EXAMPLES = """
 \b
 Examples:
   noisecli image photos/ -o noisy/ --std 25 --seed 7 -j 2
   noisecli image 'data/**/*.png' extra.jpg -o noisy/ --std 5:40 --copies 3
   noisecli image photos/ -o noisy/ --std 10% --mono --format png
+  noisecli image photos/ -o noisy/ --noise salt-pepper --amount 0.01:0.05
+  noisecli image photos/ -o noisy/ --noise shot --severity 1:5 --seed 3
   noisecli image - -o - < in.png > out.png
+  noisecli image /shared/in -o /shared/out --seed 7 --scheduler tcp://10.0.0.5:8786
 
 \b
---std is in 8-bit levels whatever the bit depth (25 means 25/255 of full
-scale on uint8, uint16 and float32 images alike); LOW:HIGH draws a value
-per output; N% is a percentage of full scale. Outputs mirror each input's
+For gaussian and uniform, --std is in 8-bit levels whatever the bit depth
+(25 means 25/255 of full scale on uint8, uint16 and float32 images alike);
+N% is a percentage of full scale; `noisecli noises` gives every noise's
+units. LOW:HIGH draws a value per output. Outputs mirror each input's
 tree under OUT; OUT/metadata.csv lists every written file with the
 parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 130 interrupted.
@@ -166,6 +201,18 @@ parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
     show_default=True,
     help="rows per processing band (memory only; output identical)",
 )
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(1, 2**30),
+    default=2**28,
+    show_default=True,
+    help="refuse images with more pixels (checked from the header, before decoding)",
+)
+@click.option(
+    "--allow-nested-output",
+    is_flag=True,
+    help="allow OUT inside an input directory (it is then never read as input)",
+)
 @click.option("--overwrite", is_flag=True, help="replace existing outputs")
 @click.option("--skip-existing", is_flag=True, help="leave existing outputs alone (resume a run)")
 @click.option("--dry-run", is_flag=True, help="list what would be written, write nothing")
@@ -173,6 +220,7 @@ parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 @click.option("--no-manifest", is_flag=True, help="do not write OUT/metadata.csv")
 @click.option("-q", "--quiet", is_flag=True, help="no progress bar or summary (errors still shown)")
 @click.option("-v", "--verbose", is_flag=True, help="list every file written or ignored")
+@cluster_options
 def image(
     inputs: tuple[str, ...],
     output: str,
@@ -184,6 +232,8 @@ def image(
     fmt: str,
     quality: int,
     chunk: int,
+    max_pixels: int,
+    allow_nested_output: bool,
     overwrite: bool,
     skip_existing: bool,
     dry_run: bool,
@@ -191,6 +241,8 @@ def image(
     no_manifest: bool,
     quiet: bool,
     verbose: bool,
+    scheduler: str | None,
+    scheduler_file: str | None,
     **noise_values: Any,
 ) -> None:
     """Noise images: files, directories (recursed) and glob patterns, written under OUT."""
@@ -211,6 +263,8 @@ def image(
             format=fmt,
             quality=quality,
             chunk=chunk,
+            max_pixels=max_pixels,
+            allow_nested_output=allow_nested_output,
             overwrite=overwrite,
             skip_existing=skip_existing,
             dry_run=dry_run,
@@ -218,6 +272,8 @@ def image(
             manifest=not no_manifest,
             quiet=quiet,
             verbose=verbose,
+            scheduler=scheduler,
+            scheduler_file=scheduler_file,
         )
         report = process_dataset(cfg)
         if not quiet and not dry_run:
@@ -229,11 +285,26 @@ def image(
 
 @main.command()
 def noises() -> None:
-    """List every noise with its parameters."""
+    """List every noise with its parameters, their units, and an example."""
+    from noisecli.noise.severity import PRESETS, TARGETS, severity_label
+
     for cls in NOISES:
         click.echo(f"{cls.name} ({', '.join(cls.media)}): {cls.summary}")
         if cls.aliases:
             click.echo(f"  aliases: {', '.join(cls.aliases)}")
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for param in cls.cli_params:
             flag = "--" + param.name.replace("_", "-")
-            click.echo(f"  {flag:<14} {param.help}")
+            default = defaults.get(param.name)
+            shown = not param.is_flag and default not in (None, dataclasses.MISSING)
+            note = f" [{default}]" if shown else ""
+            if not param.is_flag:
+                flag += " " + param.metavar
+            click.echo(f"  {flag:<18} {param.help}{note}")
+        if cls.name in TARGETS:
+            for preset in PRESETS:
+                click.echo(f"  {severity_label(preset, cls.name)}")
+        if cls.example:
+            media = cls.media[0]
+            click.echo(f"  example: noisecli {media} in/ -o out/ --noise {cls.name} {cls.example}")
+        click.echo()

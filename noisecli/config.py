@@ -114,6 +114,8 @@ class RunConfig:
     format: str = "keep"
     quality: int = 95
     chunk: int = 256
+    max_pixels: int = 2**28
+    allow_nested_output: bool = False
     overwrite: bool = False
     skip_existing: bool = False
     dry_run: bool = False
@@ -121,6 +123,8 @@ class RunConfig:
     manifest: bool = True
     quiet: bool = False
     verbose: bool = False
+    scheduler: str | None = None
+    scheduler_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -131,6 +135,10 @@ class RunConfig:
             raise UsageError(f"--chunk must be at least 1, got {self.chunk}")
         if not 0 <= self.quality <= 100:
             raise UsageError(f"--quality must be in 0..100, got {self.quality}")
+        if not 1 <= self.max_pixels <= 2**30:
+            raise UsageError(f"--max-pixels must be in 1..{2**30}, got {self.max_pixels}")
+        if self.scheduler and self.scheduler_file:
+            raise UsageError("--scheduler and --scheduler-file exclude each other")
         if self.overwrite and self.skip_existing:
             raise UsageError("--overwrite and --skip-existing exclude each other")
         if self.media == "image" and self.format not in IMAGE_FORMATS:
@@ -143,3 +151,7 @@ class RunConfig:
     @property
     def to_stdout(self) -> bool:
         return self.output == "-"
+
+    @property
+    def on_cluster(self) -> bool:
+        return bool(self.scheduler or self.scheduler_file)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import traceback
+
 
 class NoiseCliError(Exception):
     """Base class of every error noisecli reports without a traceback."""
@@ -25,3 +29,11 @@ class OutputError(NoiseCliError):
 
 class DiskFullError(OutputError):
     """The output filesystem is full: no later file can succeed, so the run stops."""
+
+
+def save_traceback() -> str:
+    """Write the current exception's traceback to a temp file; return where it is."""
+    fd, path = tempfile.mkstemp(prefix="noisecli-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w") as fh:
+        traceback.print_exc(file=fh)
+    return f"traceback saved to {path}"

@@ -8,11 +8,15 @@ so every file that reached its final name is also in the manifest.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any
 
 from noisecli import cancel
@@ -55,35 +59,83 @@ def run_pool(
     stopping: Callable[[], bool],
     event: Any,
 ) -> Iterator[FileResult]:
-    """Jobs in ``cfg.jobs`` worker processes, a bounded number in flight."""
+    """Jobs in ``cfg.jobs`` worker processes, a bounded number in flight.
+
+    A worker that dies (a decoder crash, the OOM killer) breaks the pool: a new pool is
+    started and the jobs that were in flight are retried one at a time, so the one that
+    kills its worker is found and fails with a clear reason while the others complete.
+    """
     window = cfg.jobs * 4
-    pending: set[Future[FileResult]] = set()
-    it = iter(jobs)
-    exhausted = False
-    with ProcessPoolExecutor(
-        max_workers=cfg.jobs,
-        mp_context=_pool_context(),
-        initializer=_init_worker,
-        initargs=(event,),
-    ) as pool:
-        while True:
-            while not exhausted and not stopping() and len(pending) < window:
-                job = next(it, None)
-                if job is None:
-                    exhausted = True
-                    break
-                pending.add(pool.submit(process_file, job, cfg))
-            if not pending:
-                return
-            if stopping():
-                for fut in pending:
-                    fut.cancel()
-                pending = {f for f in pending if not f.cancelled()}
-                if not pending:
+    suspects: deque[Job] = deque()
+    unsent: deque[Job] = deque()  # taken from the source but never started
+    existed: dict[str, bool] = {}  # did a job's output exist before its first attempt?
+    source = iter(jobs)
+    while True:
+        crashed: list[Job] = []
+        with ProcessPoolExecutor(
+            max_workers=cfg.jobs,
+            mp_context=_pool_context(),
+            initializer=_init_worker,
+            initargs=(event,),
+        ) as pool:
+            pending: dict[Future[FileResult], Job] = {}
+            while True:
+                # while suspects remain, run them alone to isolate the culprit
+                limit = 1 if suspects else window
+                broken = False
+                while not stopping() and len(pending) < limit:
+                    job = _take(suspects, unsent, source)
+                    if job is None:
+                        break
+                    if not job.retry:
+                        existed[job.dst] = os.path.lexists(job.dst)
+                    try:
+                        pending[pool.submit(process_file, job, cfg)] = job
+                    except BrokenProcessPool:  # a worker died: this job never started
+                        unsent.appendleft(job)
+                        broken = True
+                        break
+                if not pending and not broken:
                     return
-            done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
+                if stopping():
+                    for fut in [f for f in pending if f.cancel()]:
+                        del pending[fut]
+                    if not pending:
+                        return
+                done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    job = pending.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        crashed.append(job)
+                        continue
+                    existed.pop(job.dst, None)
+                    yield result
+                if crashed or broken:
+                    for fut, job in pending.items():
+                        if fut.done() and not fut.cancelled() and fut.exception() is None:
+                            yield fut.result()
+                        else:
+                            crashed.append(job)
+                    break
+        if not crashed:
+            continue
+        if len(crashed) == 1:
+            reason = "a worker process died while processing this file"
+            yield FileResult(crashed[0], "failed", reason)
+        else:
+            # the crashed attempt may have completed its output: the rerun (same seed, same
+            # bytes) may redo an output it made, never one that existed before the run
+            suspects.extend(replace(job, retry=not existed.get(job.dst, True)) for job in crashed)
+
+
+def _take(suspects: deque[Job], unsent: deque[Job], source: Iterator[Job]) -> Job | None:
+    """The next job to submit: suspects first, then jobs a broken pool never started."""
+    for queue in (suspects, unsent):
+        if queue:
+            return queue.popleft()
+    return next(source, None)
 
 
 class Driver:
@@ -97,7 +149,7 @@ class Driver:
     def __init__(self, jobs: list[Job], cfg: RunConfig) -> None:
         self.jobs = jobs
         self.cfg = cfg
-        self.use_pool = cfg.jobs > 1 and len(jobs) > 1
+        self.use_pool = cfg.jobs > 1 and len(jobs) > 1 and not cfg.on_cluster
         self.event: Any = _pool_context().Event() if self.use_pool else threading.Event()
         self.signum: int | None = None
         self._stop = False
@@ -131,7 +183,11 @@ class Driver:
         cancel.install(self.event)
         self._install()
         try:
-            if self.use_pool:
+            if self.cfg.on_cluster:
+                from noisecli.distributed import run_dask
+
+                yield from run_dask(self.jobs, self.cfg, self.stopping)
+            elif self.use_pool:
                 yield from run_pool(self.jobs, self.cfg, self.stopping, self.event)
             else:
                 yield from run_inline(self.jobs, self.cfg, self.stopping)

@@ -15,7 +15,7 @@ from noisecli.pipeline import STDIO, FileResult, Job, read_source
 
 def noise_image_file(job: Job, cfg: RunConfig) -> FileResult:
     """Noise ``job.src`` into ``job.dst``; errors propagate as NoiseCliError/OSError."""
-    array, fmt = decode_image(read_source(job.src))
+    array, fmt = decode_image(read_source(job.src), cfg.max_pixels)
     out_fmt = output_format(cfg.format, fmt)
     params_rng, noise_rng = output_generators(cfg.seed, stream_key(job.rel, job.copy))
     noisy, noiser = noise_image(array, cfg.noise, params_rng, noise_rng, cfg.chunk)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from noisecli.atomic import atomic_output
+from noisecli.errors import NoiseCliError
 from noisecli.pipeline import FileResult
 
 MANIFEST_NAME = "metadata.csv"
@@ -29,6 +30,7 @@ class Manifest:
         self.noise = noise
         self._fh: TextIO | None = None
         self._writer: csv.DictWriter[str] | None = None
+        self.error: str | None = None
 
     def open(self) -> None:
         previous = self._read_existing()
@@ -40,10 +42,14 @@ class Manifest:
         self._writer = csv.DictWriter(self._fh, COLUMNS)
 
     def add(self, result: FileResult) -> None:
+        """Append the row of a written file; a failure to do so is returned, not raised."""
         if self._writer is None or self._fh is None or result.status != "written":
             return
-        self._writer.writerow(self.row(result))
-        self._fh.flush()
+        try:
+            self._writer.writerow(self.row(result))
+            self._fh.flush()
+        except OSError as exc:
+            self.error = f"cannot update {self.path}: {exc.strerror}"
 
     def row(self, result: FileResult) -> dict[str, str]:
         job = result.job
@@ -58,13 +64,21 @@ class Manifest:
         }
 
     def close(self) -> None:
+        """Sort and deduplicate the rows; on failure the appended file stays as it is."""
         if self._fh is None:
             return
-        self._fh.close()
+        try:
+            self._fh.close()
+        except OSError as exc:
+            self.error = f"cannot update {self.path}: {exc.strerror}"
         self._fh = None
         self._writer = None
-        rows = self._read_existing()
-        self._rewrite(rows)
+        try:
+            self._rewrite(self._read_existing())
+        except NoiseCliError as exc:  # atomic_output reports OS errors this way
+            self.error = str(exc)
+        except OSError as exc:
+            self.error = f"cannot rewrite {self.path}: {exc.strerror}"
 
     def _read_existing(self) -> list[dict[str, str]]:
         """Rows whose file still exists, one per file (the last one wins)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -13,7 +14,7 @@ from typing import Literal
 
 from noisecli.atomic import is_temp_file
 from noisecli.config import RunConfig
-from noisecli.errors import DiskFullError, NoiseCliError, UsageError
+from noisecli.errors import DiskFullError, InputError, NoiseCliError, UsageError, save_traceback
 from noisecli.io.image import EXTENSIONS, FORMAT_EXTENSION, is_image_name
 
 STDIO = "-"
@@ -29,6 +30,7 @@ class Job:
     rel: str
     copy: int
     error: str | None = None  # a planning error (e.g. two inputs map to one output)
+    retry: bool = False  # rerun after a worker crash: an output made by that attempt is redone
 
 
 @dataclass
@@ -105,6 +107,20 @@ def _walk(
                 ignored.append(str(here / name))
 
 
+def _check_nesting(input_dir: Path, out: Path | None, allowed: bool) -> None:
+    """Refuse an output directory equal to or inside an input directory (unless allowed)."""
+    if out is None:
+        return
+    resolved = input_dir.resolve()
+    if out == resolved:
+        raise UsageError(f"the output directory is the input directory {input_dir}")
+    if _inside(out, resolved) and not allowed:
+        raise UsageError(
+            f"the output directory is inside the input directory {input_dir}; "
+            "choose another -o, or pass --allow-nested-output (OUT is then never read as input)"
+        )
+
+
 def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Path]], list[str]]:
     """(file, root) pairs for every input, and the non-image files passed over."""
     exclude = out_root.resolve() if out_root is not None else None
@@ -114,8 +130,7 @@ def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Pa
     for item in cfg.inputs:
         path = Path(item)
         if path.is_dir():
-            if exclude is not None and exclude == path.resolve():
-                raise UsageError(f"the output directory {item} is also an input directory")
+            _check_nesting(path, exclude, cfg.allow_nested_output)
             pairs.extend((f, path) for f in _walk(path, exclude, ignored, wanted))
         elif path.exists() or path.is_symlink():
             pairs.append((path, path.parent))
@@ -145,6 +160,15 @@ def output_name(rel: Path, cfg: RunConfig, copy: int) -> Path:
     return rel.with_name(f"{rel.stem}{cfg.suffix}{tag}{ext}")
 
 
+def _same_file(dst: Path, src: Path) -> bool:
+    if os.path.abspath(dst) == os.path.abspath(src):
+        return True
+    try:
+        return dst.exists() and os.path.samefile(dst, src)
+    except OSError:
+        return False
+
+
 def plan(cfg: RunConfig) -> Plan:
     """Expand inputs into jobs, one per (file, copy), mirroring each input's tree under -o."""
     if STDIO in cfg.inputs or cfg.to_stdout:
@@ -167,8 +191,8 @@ def plan(cfg: RunConfig) -> Plan:
             error = None
             if key in claimed:
                 error = f"output {dst} is also the output of {claimed[key]}; rename one input"
-            elif os.path.abspath(dst) == os.path.abspath(src):
-                error = "output path equals the input path"
+            elif _same_file(dst, src):
+                raise UsageError(f"the output for {src} would be the input file itself")
             else:
                 claimed[key] = str(src)
             jobs.append(Job(str(src), str(dst), rel.as_posix(), copy, error))
@@ -181,7 +205,7 @@ def process_file(job: Job, cfg: RunConfig) -> FileResult:
     if job.error:
         return FileResult(job, "failed", job.error)
     try:
-        if job.dst != STDIO and os.path.lexists(job.dst):
+        if job.dst != STDIO and not job.retry and os.path.lexists(job.dst):
             if cfg.skip_existing:
                 return FileResult(job, "skipped", "exists")
             if not cfg.overwrite:
@@ -197,15 +221,35 @@ def process_file(job: Job, cfg: RunConfig) -> FileResult:
         return FileResult(job, "failed", "out of memory")
     except OSError as exc:
         return FileResult(job, "failed", exc.strerror or str(exc))
+    except Exception as exc:  # a bug must not cost the other files: report it, keep going
+        return FileResult(job, "failed", f"internal error: {exc!r} ({save_traceback()})")
     result.seconds = time.perf_counter() - start
     return result
+
+
+def check_regular_file(src: str) -> None:
+    """Refuse what is not a regular file before opening it (a FIFO would block forever)."""
+    try:
+        st = os.stat(src)
+    except FileNotFoundError:
+        if os.path.islink(src):
+            raise InputError("broken symbolic link") from None
+        raise InputError("no such file") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "FIFO" if stat.S_ISFIFO(st.st_mode) else "special file"
+        raise InputError(f"not a regular file ({kind})")
 
 
 def read_source(src: str) -> bytes:
     """The whole input file (or stdin for ``-``)."""
     if src == STDIO:
         return sys.stdin.buffer.read()
-    with open(src, "rb") as fh:
+    check_regular_file(src)
+    # O_NONBLOCK: should the file have become a FIFO since the check, open() cannot hang
+    fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
         return fh.read()
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from noisecli.pipeline import FileResult
+
+
+def shown(path: str) -> str:
+    """A path safe to print: undecodable bytes as \\xNN, control characters escaped."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if any(not c.isprintable() for c in text):
+        return repr(text)
+    return text
 
 
 @dataclass
@@ -76,9 +85,9 @@ class Reporter:
 
     def result(self, result: FileResult) -> None:
         if result.status == "failed":
-            self.say(f"noisecli: error: {result.job.src}: {result.message}", error=True)
+            self.say(f"noisecli: error: {shown(result.job.src)}: {result.message}", error=True)
         elif self.verbose:
-            self.say(f"{result.status}: {result.job.dst}")
+            self.say(f"{result.status}: {shown(result.job.dst)}")
         if self.bar is not None:
             self.bar.update(1)
 

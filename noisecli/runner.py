@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from noisecli.errors import UsageError
 from noisecli.executors import Driver
 from noisecli.manifest import Manifest
 from noisecli.pipeline import Plan, plan
-from noisecli.report import Report, Reporter
+from noisecli.report import Report, Reporter, shown
 
 
 def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
@@ -26,7 +27,7 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
     reporter = Reporter(len(the_plan.jobs), cfg.quiet, cfg.verbose)
     if cfg.verbose:
         for name in the_plan.ignored:
-            reporter.say(f"ignored (not an image): {name}")
+            reporter.say(f"ignored (not an {cfg.media} file): {shown(name)}")
     if cfg.dry_run:
         _dry_run(the_plan, reporter)
         reporter.close()
@@ -52,7 +53,13 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
         reporter.close()
         if manifest is not None:
             manifest.close()
+            if manifest.error:
+                reporter.say(f"noisecli: error: {manifest.error}", error=True)
+                report.failed += 1
     report.signum = driver.signum
+    if cfg.on_cluster and the_plan.output_root is not None and driver.signum is None:
+        # a worker lost mid-write leaves its temp file; every task has ended now
+        remove_stale_temp_files(the_plan.output_root)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -65,8 +72,7 @@ def _open_manifest(cfg: RunConfig, the_plan: Plan) -> Manifest | None:
         out_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output directory {out_root}: {exc.strerror}") from exc
-    if not os.access(out_root, os.W_OK | os.X_OK):
-        raise UsageError(f"output directory {out_root} is not writable")
+    _check_writable(out_root)
     remove_stale_temp_files(out_root)
     if not cfg.manifest:
         return None
@@ -75,8 +81,18 @@ def _open_manifest(cfg: RunConfig, the_plan: Plan) -> Manifest | None:
     return manifest
 
 
+def _check_writable(out_root: Path) -> None:
+    """Fail before any work when OUT cannot take files (permissions, read-only mount)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".noisecli-probe-", dir=out_root)
+    except OSError as exc:
+        raise UsageError(f"output directory {out_root} is not writable: {exc.strerror}") from exc
+    os.close(fd)
+    os.unlink(probe)
+
+
 def _dry_run(the_plan: Plan, reporter: Reporter) -> None:
     for job in the_plan.jobs:
         note = f"  [error: {job.error}]" if job.error else ""
         exists = "  [exists]" if Path(job.dst).exists() else ""
-        print(f"{job.src} -> {job.dst}{exists}{note}", flush=True)
+        print(f"{shown(job.src)} -> {shown(job.dst)}{exists}{note}", flush=True)

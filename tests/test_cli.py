@@ -138,7 +138,7 @@ def test_dry_run_writes_nothing(dataset: Any, tmp_path: Path) -> None:
 def test_verbose_lists_ignored_and_written(dataset: Any, tmp_path: Path) -> None:
     root = dataset(2)
     result = invoke("image", str(root), "-o", str(tmp_path / "o"), "-v", "--seed", "1")
-    assert "ignored (not an image): " in result.output and "notes.txt" in result.output
+    assert "ignored (not an image file): " in result.output and "notes.txt" in result.output
     assert result.output.count("written: ") == 2
 
 

@@ -8,6 +8,8 @@ are turned as their EXIF orientation says, so they look as displayed.
 
 from __future__ import annotations
 
+import os
+import struct
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,17 +47,92 @@ FORMAT_CHANNELS = {
     "bmp": (1, 3, 4),
 }
 
+DEFAULT_MAX_PIXELS = 2**28  # 268 Mpx, e.g. 16384 x 16384
+OPENCV_MAX_PIXELS = 2**30  # OpenCV's own limit, set before it is imported
+
 _cv2: ModuleType | None = None
 
 
 def cv2() -> ModuleType:
-    """Import OpenCV on first use (``noisecli --help`` must not pay for it)."""
+    """Import OpenCV on first use (``noisecli --help`` must not pay for it).
+
+    OpenCV reads its pixel limit from the environment only when it is imported.
+    """
     global _cv2
     if _cv2 is None:
+        os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(OPENCV_MAX_PIXELS))
         import cv2 as module
 
         _cv2 = module
     return _cv2
+
+
+def declared_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+    """(width, height) from the file header, without decoding; None when not found."""
+    try:
+        if fmt == "png" and data[12:16] == b"IHDR":
+            w, h = struct.unpack(">II", data[16:24])
+            return w, h
+        if fmt == "bmp" and len(data) >= 26:
+            w, h = struct.unpack("<ii", data[18:26])
+            return abs(w), abs(h)
+        if fmt == "webp":
+            return _webp_size(data)
+        if fmt == "jpg":
+            return _jpeg_size(data)
+    except struct.error:
+        return None
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    kind = data[12:16]
+    if kind == b"VP8X":
+        w = int.from_bytes(data[24:27], "little") + 1
+        h = int.from_bytes(data[27:30], "little") + 1
+        return w, h
+    if kind == b"VP8L":
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if kind == b"VP8 ":
+        w, h = struct.unpack("<HH", data[26:30])
+        return w & 0x3FFF, h & 0x3FFF
+    return None
+
+
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 9 < len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if marker in _SOF:
+            h, w = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return w, h
+        pos += 2 + length
+    return None
+
+
+def check_size(data: bytes, fmt: str, max_pixels: int) -> None:
+    """Refuse, before any allocation, an image whose header claims too many pixels."""
+    size = declared_size(data, fmt)
+    if size is None:
+        return
+    w, h = size
+    if w == 0 or h == 0:
+        raise InputError(f"{fmt.upper()} header declares an empty image ({w}x{h})")
+    if w * h > max_pixels:
+        raise InputError(
+            f"image is {w}x{h} = {w * h / 1e6:.0f} Mpx, above the limit of "
+            f"{max_pixels / 1e6:.0f} Mpx (--max-pixels)"
+        )
 
 
 def is_image_name(name: str) -> bool:
@@ -94,7 +171,7 @@ def _check_complete(data: bytes, fmt: str) -> None:
             raise InputError(f"truncated WebP ({len(data)} of {declared} bytes)")
 
 
-def decode_image(data: bytes) -> tuple[np.ndarray, str]:
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, str]:
     """Decode image bytes; return the array (HxW or HxWxC, BGR[A]) and the detected format."""
     if not data:
         raise InputError("empty file")
@@ -102,6 +179,7 @@ def decode_image(data: bytes) -> tuple[np.ndarray, str]:
     if fmt is None:
         raise InputError("not a supported image (unknown file signature)")
     _check_complete(data, fmt)
+    check_size(data, fmt, max_pixels)
     cv = cv2()
     # JPEG has no alpha: decode so that OpenCV applies the EXIF orientation.
     flags = cv.IMREAD_ANYCOLOR | cv.IMREAD_ANYDEPTH if fmt == "jpg" else cv.IMREAD_UNCHANGED

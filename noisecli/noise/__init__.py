@@ -5,10 +5,35 @@ from __future__ import annotations
 from noisecli.errors import UsageError
 from noisecli.noise.base import MediaInfo, Noise, Prepared
 from noisecli.noise.gaussian import Gaussian
+from noisecli.noise.poisson import Poisson
+from noisecli.noise.salt_pepper import SaltPepper
+from noisecli.noise.sensor import Sensor
+from noisecli.noise.speckle import Speckle
+from noisecli.noise.uniform import Uniform
 
-NOISES: tuple[type[Noise], ...] = (Gaussian,)
+NOISES: tuple[type[Noise], ...] = (
+    Gaussian,
+    Uniform,
+    Poisson,
+    SaltPepper,
+    Speckle,
+    Sensor,
+)
 
-__all__ = ["NOISES", "Gaussian", "MediaInfo", "Noise", "Prepared", "get_noise", "noise_names"]
+__all__ = [
+    "NOISES",
+    "Gaussian",
+    "MediaInfo",
+    "Noise",
+    "Poisson",
+    "Prepared",
+    "SaltPepper",
+    "Sensor",
+    "Speckle",
+    "Uniform",
+    "get_noise",
+    "noise_names",
+]
 
 
 def noise_names(media: str | None = None) -> list[str]:

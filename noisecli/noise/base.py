@@ -105,6 +105,7 @@ class Noise(ABC):
     media: ClassVar[tuple[Media, ...]] = ("image",)
     summary: ClassVar[str] = ""
     cli_params: ClassVar[tuple[Param, ...]] = ()
+    example: ClassVar[str] = ""  # options of a typical use, shown by `noisecli noises`
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Noise:
@@ -154,12 +155,16 @@ class Noise(ABC):
         """
         return None
 
+    def overridden(self) -> frozenset[str]:
+        """Fields another parameter replaces (``std`` under ``severity``); not described."""
+        return frozenset()
+
     def describe(self) -> str:
         """Parameters as given, e.g. ``gaussian(std=5:50, mono)``."""
         parts = []
         for f in fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
-            if value is False or value is None:
+            if value is False or value is None or f.name in self.overridden():
                 continue
             parts.append(f.name if value is True else f"{f.name}={value}")
         return f"{self.name}({', '.join(parts)})"

@@ -8,49 +8,38 @@ from typing import ClassVar
 import numpy as np
 
 from noisecli.config import Level
-from noisecli.noise.base import (
-    MediaInfo,
-    NativeKernel,
-    Noise,
-    Param,
-    Prepared,
-    flag_param,
-    level_param,
-)
+from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, level_param
 from noisecli.noise.normal_tiles import NormalTiles, supported
-
-EIGHT_BIT = 255.0
-
-
-def to_native(level: float, percent: bool, full_scale: float) -> float:
-    """Convert a value in 8-bit levels (or percent of full scale) to the chunk's units."""
-    if percent:
-        return level / 100.0 * full_scale
-    return level / EIGHT_BIT * full_scale
+from noisecli.noise.params import MONO
+from noisecli.noise.severity import SEVERITY_PARAMS, Graded
+from noisecli.noise.units import field_shape, to_native
 
 
 @dataclass(frozen=True)
-class Gaussian(Noise):
+class Gaussian(Graded):
     """``y = x + N(mean, std²)``, independently per value (per pixel with ``mono``).
 
     ``std`` and ``mean`` are in 8-bit levels whatever the bit depth (``std=25`` is
     ``25·257`` on uint16 and ``25/255`` on float images), or a percentage of full scale.
+    ``severity`` s sets ``std`` to the ImageNet-C constant σ_s of the [0, 1] scale.
     """
 
     name: ClassVar[str] = "gaussian"
     aliases: ClassVar[tuple[str, ...]] = ("normal",)
     summary: ClassVar[str] = "additive Gaussian noise, x + N(mean, std)"
+    example: ClassVar[str] = "--std 5:30"
     cli_params: ClassVar[tuple[Param, ...]] = (
         level_param("std", "standard deviation in 8-bit levels, LOW:HIGH or N% of full scale"),
         level_param("mean", "mean of the noise in 8-bit levels (may be negative)", minimum=-1e9),
-        flag_param("mono", "one noise field shared by all colour channels"),
+        MONO,
+        *SEVERITY_PARAMS,
     )
 
     std: Level = Level.fixed(25.0)
     mean: Level = Level.fixed(0.0)
     mono: bool = False
 
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
         std = self.std.draw(rng)
         mean = self.mean.draw(rng)
         sigma = to_native(std, self.std.percent, info.full_scale)
@@ -67,8 +56,7 @@ class Gaussian(Noise):
         self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
         sigma, mu = prepared.state
-        shape = (*chunk.shape[:-1], 1) if self.mono else chunk.shape
-        field = rng.standard_normal(shape, dtype=np.float32)
+        field = rng.standard_normal(field_shape(chunk, self.mono), dtype=np.float32)
         field *= sigma
         if mu:
             field += mu

@@ -1,0 +1,61 @@
+"""Salt-and-pepper (impulse) noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from noisecli.config import Level
+from noisecli.noise.base import MediaInfo, Param, Prepared, flag_param
+from noisecli.noise.params import number_param
+from noisecli.noise.severity import SEVERITY_PARAMS, Graded
+from noisecli.noise.units import field_shape
+
+
+@dataclass(frozen=True)
+class SaltPepper(Graded):
+    """``y = hi`` with probability ``amount·r``, ``lo`` with ``amount·(1 - r)``, else ``x``.
+
+    ``r = salt_ratio``; ``lo``/``hi`` are the ends of the dtype's range (black and white).
+    Each value is drawn independently (as scikit-image and ImageNet-C do); with
+    ``per_pixel`` all colour channels of a pixel are set together (a black or white pixel).
+    ``severity`` s sets ``amount`` to the ImageNet-C constant.
+    """
+
+    name: ClassVar[str] = "salt-pepper"
+    aliases: ClassVar[tuple[str, ...]] = ("impulse", "salt-and-pepper")
+    summary: ClassVar[str] = "a fraction of values set to the range's min or max"
+    example: ClassVar[str] = "--amount 0.01:0.05 --per-pixel"
+    cli_params: ClassVar[tuple[Param, ...]] = (
+        number_param(
+            "amount", "fraction of values (pixels with --per-pixel) replaced, 0..1", maximum=1.0
+        ),
+        number_param("salt_ratio", "fraction of the replaced values set to white", maximum=1.0),
+        flag_param("per_pixel", "replace whole pixels (all colour channels) instead of values"),
+        *SEVERITY_PARAMS,
+    )
+
+    amount: Level = Level.fixed(0.05)
+    salt_ratio: Level = Level.fixed(0.5)
+    per_pixel: bool = False
+
+    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+        amount = self.amount.draw(rng)
+        ratio = self.salt_ratio.draw(rng)
+        params: dict[str, float | str | bool] = {
+            "amount": round(amount, 6),
+            "salt_ratio": round(ratio, 6),
+            "per_pixel": self.per_pixel,
+        }
+        return Prepared(params, (np.float32(amount * ratio), np.float32(amount)))
+
+    def apply(
+        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+    ) -> np.ndarray:
+        salt_below, change_below = prepared.state
+        draw = rng.random(field_shape(chunk, self.per_pixel), dtype=np.float32)
+        np.copyto(chunk, np.float32(info.lo), where=draw < change_below)
+        np.copyto(chunk, np.float32(info.hi), where=draw < salt_below)
+        return chunk

@@ -1,0 +1,49 @@
+"""Multiplicative (speckle) noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from noisecli.config import Level
+from noisecli.noise.base import MediaInfo, Param, Prepared
+from noisecli.noise.params import MONO, number_param
+from noisecli.noise.severity import SEVERITY_PARAMS, Graded
+from noisecli.noise.units import field_shape
+
+
+@dataclass(frozen=True)
+class Speckle(Graded):
+    """``y = x + x·N(0, std²)``: noise proportional to the intensity.
+
+    ``std`` is a fraction (0.2: the noise's standard deviation is 20% of the value), so it
+    means the same on every dtype. Per value, or per pixel with ``mono``. ``severity`` s sets
+    ``std`` to the ImageNet-C constant.
+    """
+
+    name: ClassVar[str] = "speckle"
+    aliases: ClassVar[tuple[str, ...]] = ("multiplicative",)
+    summary: ClassVar[str] = "multiplicative noise, x + x·N(0, std)"
+    example: ClassVar[str] = "--std 0.1:0.3"
+    cli_params: ClassVar[tuple[Param, ...]] = (
+        number_param("std", "standard deviation of the multiplicative factor, as a fraction"),
+        MONO,
+        *SEVERITY_PARAMS,
+    )
+
+    std: Level = Level.fixed(0.2)
+    mono: bool = False
+
+    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+        std = self.std.draw(rng)
+        return Prepared({"std": round(std, 6), "mono": self.mono}, np.float32(std))
+
+    def apply(
+        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+    ) -> np.ndarray:
+        field = rng.standard_normal(field_shape(chunk, self.mono), dtype=np.float32)
+        field *= prepared.state
+        chunk += chunk * field
+        return chunk
