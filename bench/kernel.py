@@ -14,8 +14,19 @@ import cv2
 import numpy as np
 
 from noisecli.engine import add_noise
+from noisecli.noise import Gaussian
+from noisecli.noise.base import MediaInfo, NativeKernel, Prepared
 
 STD = 25.0
+
+
+class FloatGaussian(Gaussian):
+    """Gaussian without its integer fast path: the float32 path every image took before."""
+
+    def native_kernel(
+        self, info: MediaInfo, prepared: Prepared, rng: np.random.Generator
+    ) -> NativeKernel | None:
+        return None
 
 
 def kernels(img: np.ndarray) -> dict[str, Callable[[int], np.ndarray]]:
@@ -35,6 +46,9 @@ def kernels(img: np.ndarray) -> dict[str, Callable[[int], np.ndarray]]:
 
     return {
         "noisecli gaussian (add_noise)": lambda seed: add_noise(img, std=STD, seed=seed),
+        "noisecli float32 path (before the fast path)": lambda seed: add_noise(
+            img, FloatGaussian.from_options({"std": STD}), seed=seed
+        ),
         "numpy one-liner (np.random.randn, float64)": lambda seed: np.clip(
             img + np.random.randn(*img.shape) * STD, 0, 255
         ).astype(np.uint8),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -21,11 +22,16 @@ class Samples:
     """Every repetition of one command: wall seconds and peak tree RSS in bytes."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_rss: list[int] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu)
 
     @property
     def peak_mib(self) -> float:
@@ -46,13 +52,15 @@ def _tree_rss(proc: psutil.Process) -> int:
 
 def run(
     argv: Sequence[str], env: dict[str, str] | None = None, memory: bool = False
-) -> tuple[float, int]:
-    """Run ``argv`` to completion; return (wall seconds, peak RSS of its tree, or 0).
+) -> tuple[float, float, int]:
+    """Run ``argv`` to completion; return (wall seconds, CPU seconds of its tree, peak RSS of
+    its tree or 0). CPU time counts every descendant the command waited for.
 
     Polling the memory of the tree costs CPU, so timed runs pass ``memory=False``.
     Raises RuntimeError when the command fails.
     """
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the wait
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
         list(argv), stdout=subprocess.DEVNULL, stderr=errors, env={**os.environ, **(env or {})}
@@ -66,12 +74,14 @@ def run(
     else:
         proc.wait()
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     errors.seek(0)
     err = errors.read().decode(errors="replace")
     errors.close()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[-500:]}")
-    return seconds, peak
+    return seconds, cpu, peak
 
 
 def load() -> str:

@@ -127,11 +127,12 @@ def run_side_by_side(cmds: list[Command]) -> None:
             if rnd > cmd.reps:
                 continue
             shutil.rmtree(cmd.out, ignore_errors=True)
-            seconds, peak = measure.run(cmd.argv, cmd.env, memory=rnd == 0)
+            seconds, cpu, peak = measure.run(cmd.argv, cmd.env, memory=rnd == 0)
             if rnd == 0:
                 cmd.samples.peak_rss.append(peak)
             else:
                 cmd.samples.seconds.append(seconds)
+                cmd.samples.cpu.append(cpu)
             shutil.rmtree(cmd.out, ignore_errors=True)
         print(f"  round {rnd}/{rounds} done (load {measure.load()})", flush=True)
 
@@ -159,14 +160,14 @@ def image_table(spec: corpus.ImageSet, cmds: list[Command]) -> list[str]:
         f"### {spec.count} {spec.ext[1:].upper()} images of {spec.width}x{spec.height}, "
         f"gaussian σ={STD}",
         "",
-        "| tool | median s | runs | × clean floor | × fixed-noise floor | peak RSS of the tree |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| tool | median s | runs | × clean floor | × fixed-noise floor | CPU s | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cmds:
         s = c.samples
         lines.append(
             f"| {c.name} | {s.median:.2f} | {len(s.seconds)} | {fmt_ratio(s.median / clean)} "
-            f"| {fmt_ratio(s.median / fixed)} | {s.peak_mib:.0f} MiB |"
+            f"| {fmt_ratio(s.median / fixed)} | {s.median_cpu:.1f} | {s.peak_mib:.0f} MiB |"
         )
     return lines
 
@@ -274,7 +275,8 @@ def main() -> None:
         "Every command of a table ran once per round, in an order rotated at every round, after",
         "a warm-up round that also measured the peak RSS of its whole process tree; times are",
         "medians of the rounds. All pipelines use two worker processes (except `noisecli -j 1`)",
-        "and OpenCV with one thread per worker.",
+        "and OpenCV with one thread per worker. CPU s is the user + system time of the whole",
+        "process tree, which other load on the machine disturbs less than the wall time.",
         "",
     ]
     body = [

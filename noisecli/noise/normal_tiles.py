@@ -1,7 +1,7 @@
 """Fast rounded Gaussian noise for integer images: OpenCV's generator, re-seeded per tile.
 
 ``y = clip(x + rint(mean + std·Z), lo, hi)`` with ``Z ~ N(0, 1)`` drawn by ``cv2.randn``
-(a ziggurat over a multiply-with-carry generator, about 4x faster than numpy's fastest
+(a ziggurat over a multiply-with-carry generator, 3-4x faster than numpy's fastest
 ``Generator``). For integer ``x`` this equals ``clip(rint(x + mean + std·Z))`` up to ties.
 
 OpenCV's generator is one global state per thread, so it is never trusted across calls:
@@ -13,7 +13,7 @@ The noise therefore depends only on the seed and the image, never on the band si
 enough to stay in the CPU cache, so the add, the clip and the count of clipped values
 cost little next to the generation.
 
-Limit: a tile seed has 31 bits, so among ``n`` tiles of a dataset (one per ~64K values)
+Limit: a tile seed has 31 bits, so among ``n`` tiles of a dataset (one per ~128K values)
 two share their noise with probability about ``n²/2³²``.
 """
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from noisecli.io.image import cv2
 
-TILE_VALUES = 1 << 16
+TILE_VALUES = 1 << 17
 SEED_HIGH = 2**31  # cv2.setRNGSeed takes a C int; seeds are drawn in [1, 2**31)
 
 # sample dtype -> noise and sum dtype; OpenCV saturates both at this dtype's limits, which

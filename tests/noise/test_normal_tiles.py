@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from noisecli.engine import add_noise, noise_image
+from noisecli.engine import ChunkNoiser, add_noise, image_info, noise_image
 from noisecli.noise import Gaussian
 from noisecli.noise.base import output_generators, stream_key
 from noisecli.noise.normal_tiles import SEED_HIGH, rows_per_tile, seeded_normal
@@ -73,8 +73,8 @@ def test_matches_reference_bytes_and_clipped_count(shape: tuple[int, ...], dtype
 
 @pytest.mark.parametrize("mono", [False, True])
 def test_chunk_size_never_changes_the_bytes_across_many_tiles(mono: bool) -> None:
-    img = synthetic_image(60, 4000, seed=5)  # 5 rows per tile: bands cut tiles everywhere
-    assert rows_per_tile(4000 * 3) == 5
+    img = synthetic_image(60, 4000, seed=5)  # 10 rows per tile: bands cut tiles everywhere
+    assert rows_per_tile(4000 * 3) == 10
     whole, clipped = _noise(img, chunk=10_000, mono=mono)
     for chunk in (1, 3, 7, 64):
         assert (_noise(img, chunk=chunk, mono=mono)[0] == whole).all(), chunk
@@ -137,3 +137,20 @@ def test_uint16_noise_has_the_right_sigma_and_tails() -> None:
     diff = _noise(img, std=25)[0].astype(np.float64) - 32768
     assert abs(diff.std() - 6425) < 0.01 * 6425  # SE ≈ 6425/√(4·10⁵) = 10, 1 % = 6.4 SE
     assert np.count_nonzero(np.abs(diff) > 3 * 6425) > 0
+
+
+def test_chunk_noiser_returns_a_new_array_without_out() -> None:
+    img = synthetic_image(30, 2500, seed=2)
+    expected, clipped = _noise(img, chunk=8)
+    p, n = output_generators(7, stream_key("a.png", 0))
+    noiser = ChunkNoiser(Gaussian.from_options({"std": 25}), image_info(img), p, n)
+    assert noiser.kernel is not None
+    bands = [noiser(img[start : start + 8]) for start in range(0, 30, 8)]
+    assert np.array_equal(np.concatenate(bands), expected)
+    assert noiser.stats.clipped == clipped and noiser.stats.values == img.size
+
+
+def test_float_images_keep_the_float_path() -> None:
+    img = synthetic_image(8, 8, dtype="float32")
+    p, n = output_generators(7, stream_key("a.png", 0))
+    assert ChunkNoiser(Gaussian(), image_info(img), p, n).kernel is None
