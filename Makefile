@@ -22,6 +22,7 @@ install: $(STAMP) ## create .venv and install noisecli with its dev tools
 
 demo: $(STAMP) ## noise the bundled samples/ into out/
 	$(VENV)/bin/noisecli image samples/ -o out/ --std 25 --seed 7 --overwrite
+	$(VENV)/bin/noisecli audio samples/ -o out/ --noise pink --snr 10 --seed 7 --overwrite
 	@echo "noisy copies of samples/ are in out/ (see out/metadata.csv)"
 
 test: $(STAMP) ## run the whole test suite

@@ -4,6 +4,9 @@
 >>> img = np.full((4, 4, 3), 128, np.uint8)
 >>> noisecli.add_noise(img, "gaussian", std=25, seed=7).shape
 (4, 4, 3)
+>>> speech = np.sin(np.arange(16000) / 5.0).astype(np.float32)
+>>> noisecli.add_noise(speech, "pink", snr=10, sample_rate=16000, seed=1).dtype
+dtype('float32')
 """
 
 from __future__ import annotations
@@ -12,19 +15,35 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Gaussian", "RunConfig", "__version__", "add_noise", "process_dataset"]
+__all__ = [
+    "AudioOptions",
+    "Background",
+    "Blue",
+    "Brown",
+    "Gaussian",
+    "Pink",
+    "RunConfig",
+    "Violet",
+    "White",
+    "__version__",
+    "add_noise",
+    "process_dataset",
+]
 
 if TYPE_CHECKING:
-    from noisecli.config import RunConfig
+    from noisecli.config import AudioOptions, RunConfig
     from noisecli.engine import add_noise
-    from noisecli.noise import Gaussian
+    from noisecli.noise import Background, Blue, Brown, Gaussian, Pink, Violet, White
     from noisecli.runner import process_dataset
 
 _LAZY = {
     "add_noise": "noisecli.engine",
     "process_dataset": "noisecli.runner",
     "RunConfig": "noisecli.config",
+    "AudioOptions": "noisecli.config",
     "Gaussian": "noisecli.noise",
+    **{name: "noisecli.noise" for name in ("White", "Pink", "Brown", "Blue", "Violet")},
+    "Background": "noisecli.noise",
 }
 
 

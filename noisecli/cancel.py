@@ -12,6 +12,10 @@ class _Event(Protocol):
 _event: _Event | None = None
 
 
+class Stopped(Exception):
+    """Raised between chunks of a long job once a stop was requested."""
+
+
 def install(event: _Event | None) -> None:
     """Make ``event`` the stop request of this process (a worker gets the driver's)."""
     global _event
@@ -21,3 +25,9 @@ def install(event: _Event | None) -> None:
 def stop_requested() -> bool:
     """True once the run was asked to stop; long jobs check it between chunks."""
     return _event is not None and _event.is_set()
+
+
+def raise_if_stopped() -> None:
+    """Raise ``Stopped`` once the run was asked to stop."""
+    if stop_requested():
+        raise Stopped

@@ -11,9 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from noisecli import __version__
-from noisecli.config import IMAGE_FORMATS, RunConfig
+from noisecli.config import (
+    AUDIO_FORMATS,
+    DEFAULT_SNR_DB,
+    IMAGE_FORMATS,
+    ON_CLIP,
+    AudioOptions,
+    RunConfig,
+)
 from noisecli.errors import NoiseCliError, save_traceback
 from noisecli.noise import NOISES, get_noise, noise_names
 from noisecli.noise.base import Param
@@ -152,135 +160,238 @@ parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
 """
 
 
-@main.command(epilog=IMAGE_EXAMPLES)
-@click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "-o", "--output", required=True, metavar="OUT", help="output directory ('-' for stdout)"
-)
-@noise_options("image")
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    help="seed for byte-identical reruns (default: random, printed)",
-)
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default=True,
-    help="worker processes",
-)
-@click.option(
-    "--copies",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="noisy copies per input, named NAME_n0, NAME_n1, ...",
-)
-@click.option("--suffix", default="", help="text added to each output's file stem, e.g. _noisy")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(IMAGE_FORMATS),
-    default="keep",
-    show_default=True,
-    help="output format",
-)
-@click.option(
-    "--quality",
-    type=click.IntRange(0, 100),
-    default=95,
-    show_default=True,
-    help="JPEG/WebP quality",
-)
-@click.option(
-    "--chunk",
-    type=click.IntRange(min=1),
-    default=256,
-    show_default=True,
-    help="rows per processing band (memory only; output identical)",
-)
-@click.option(
-    "--max-pixels",
-    type=click.IntRange(1, 2**30),
-    default=2**28,
-    show_default=True,
-    help="refuse images with more pixels (checked from the header, before decoding)",
-)
-@click.option(
-    "--allow-nested-output",
-    is_flag=True,
-    help="allow OUT inside an input directory (it is then never read as input)",
-)
-@click.option("--overwrite", is_flag=True, help="replace existing outputs")
-@click.option("--skip-existing", is_flag=True, help="leave existing outputs alone (resume a run)")
-@click.option("--dry-run", is_flag=True, help="list what would be written, write nothing")
-@click.option("--fail-fast", is_flag=True, help="stop at the first failed file")
-@click.option("--no-manifest", is_flag=True, help="do not write OUT/metadata.csv")
-@click.option("-q", "--quiet", is_flag=True, help="no progress bar or summary (errors still shown)")
-@click.option("-v", "--verbose", is_flag=True, help="list every file written or ignored")
-@cluster_options
-def image(
-    inputs: tuple[str, ...],
-    output: str,
-    noise_name: str,
-    seed: int | None,
-    jobs: int,
-    copies: int,
-    suffix: str,
-    fmt: str,
-    quality: int,
+def choice_option(
+    *decls: str, choices: tuple[str, ...], default: str, help: str
+) -> Callable[[F], F]:
+    """An option taking one of ``choices``, its default shown in --help."""
+    return click.option(
+        *decls, type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
+def batch_options(
+    media: str,
+    formats: tuple[str, ...],
     chunk: int,
-    max_pixels: int,
-    allow_nested_output: bool,
-    overwrite: bool,
-    skip_existing: bool,
-    dry_run: bool,
-    fail_fast: bool,
-    no_manifest: bool,
-    quiet: bool,
-    verbose: bool,
-    scheduler: str | None,
-    scheduler_file: str | None,
-    **noise_values: Any,
-) -> None:
-    """Noise images: files, directories (recursed) and glob patterns, written under OUT."""
+    chunk_help: str,
+    medium: list[Callable[[F], F]],
+) -> Callable[[F], F]:
+    """The arguments and options every batch command shares; ``medium``'s own options are
+    listed right after the noise options."""
+    options: list[Callable[[F], F]] = [
+        click.argument("inputs", nargs=-1, required=True),
+        click.option(
+            "-o",
+            "--output",
+            required=True,
+            metavar="OUT",
+            help="output directory" + (" ('-' for stdout)" if media == "image" else ""),
+        ),
+        noise_options(media),
+        *medium,
+        click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            help="seed for byte-identical reruns (default: random, printed)",
+        ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=os.cpu_count() or 1,
+            show_default=True,
+            help="worker processes",
+        ),
+        click.option(
+            "--copies",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="noisy copies per input, named NAME_n0, NAME_n1, ...",
+        ),
+        click.option(
+            "--suffix", default="", help="text added to each output's file stem, e.g. _noisy"
+        ),
+        choice_option("--format", "fmt", choices=formats, default="keep", help="output format"),
+        click.option(
+            "--chunk",
+            type=click.IntRange(min=1),
+            default=chunk,
+            show_default=True,
+            help=chunk_help,
+        ),
+        click.option(
+            "--allow-nested-output",
+            is_flag=True,
+            help="allow OUT inside an input directory (it is then never read as input)",
+        ),
+        click.option("--overwrite", is_flag=True, help="replace existing outputs"),
+        click.option(
+            "--skip-existing", is_flag=True, help="leave existing outputs alone (resume a run)"
+        ),
+        click.option("--dry-run", is_flag=True, help="list what would be written, write nothing"),
+        click.option("--fail-fast", is_flag=True, help="stop at the first failed file"),
+        click.option("--no-manifest", is_flag=True, help="do not write OUT/metadata.csv"),
+        click.option(
+            "-q", "--quiet", is_flag=True, help="no progress bar or summary (errors still shown)"
+        ),
+        click.option("-v", "--verbose", is_flag=True, help="list every file written or ignored"),
+        cluster_options,
+    ]
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+BATCH_KEYS = (
+    "inputs",
+    "output",
+    "seed",
+    "jobs",
+    "copies",
+    "suffix",
+    "fmt",
+    "chunk",
+    "allow_nested_output",
+    "overwrite",
+    "skip_existing",
+    "dry_run",
+    "fail_fast",
+    "no_manifest",
+    "quiet",
+    "verbose",
+    "scheduler",
+    "scheduler_file",
+)
+
+
+def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str, Any]]) -> None:
+    """Options of a batch command -> RunConfig -> process_dataset -> summary and exit code.
+
+    ``options`` holds the shared options and the noise's values; ``extra`` gives the
+    medium's own RunConfig fields (it may raise a usage error).
+    """
+    values = dict(options)
+    shared = {k: values.pop(k) for k in BATCH_KEYS}
+    noise_name = values.pop("noise_name")
 
     def action() -> int:
         from noisecli.runner import process_dataset
 
-        noise = build_noise("image", noise_name, noise_values)
+        noise = build_noise(media, noise_name, values)
+        seed = shared.pop("seed")
         cfg = RunConfig(
-            inputs=inputs,
-            output=output,
             noise=noise,
-            media="image",
+            media=media,  # type: ignore[arg-type]
             seed=secrets.randbelow(2**32) if seed is None else seed,
-            jobs=jobs,
-            copies=copies,
-            suffix=suffix,
-            format=fmt,
-            quality=quality,
-            chunk=chunk,
-            max_pixels=max_pixels,
-            allow_nested_output=allow_nested_output,
-            overwrite=overwrite,
-            skip_existing=skip_existing,
-            dry_run=dry_run,
-            fail_fast=fail_fast,
-            manifest=not no_manifest,
-            quiet=quiet,
-            verbose=verbose,
-            scheduler=scheduler,
-            scheduler_file=scheduler_file,
+            format=shared.pop("fmt"),
+            manifest=not shared.pop("no_manifest"),
+            **shared,
+            **extra(),
         )
         report = process_dataset(cfg)
-        if not quiet and not dry_run:
+        if not cfg.quiet and not cfg.dry_run:
             click.echo(f"noisecli: {report.summary()}", err=True)
         return report.exit_code
 
-    run_and_exit(action, verbose)
+    run_and_exit(action, shared["verbose"])
+
+
+@main.command(epilog=IMAGE_EXAMPLES)
+@batch_options(
+    "image",
+    IMAGE_FORMATS,
+    256,
+    "rows per processing band (memory only; output identical)",
+    [
+        click.option(
+            "--quality",
+            type=click.IntRange(0, 100),
+            default=95,
+            show_default=True,
+            help="JPEG/WebP quality",
+        ),
+        click.option(
+            "--max-pixels",
+            type=click.IntRange(1, 2**30),
+            default=2**28,
+            show_default=True,
+            help="refuse images with more pixels (checked from the header, before decoding)",
+        ),
+    ],
+)
+def image(quality: int, max_pixels: int, **options: Any) -> None:
+    """Noise images: files, directories (recursed) and glob patterns, written under OUT."""
+    run_batch("image", options, lambda: {"quality": quality, "max_pixels": max_pixels})
+
+
+AUDIO_EXAMPLES = """
+\b
+Examples:
+  noisecli audio speech/ -o noisy/ --snr 10 --seed 1
+  noisecli audio speech/ -o aug/ --noise pink --snr 5:30 --copies 3
+  noisecli audio podcast.flac -o out/ --level -40dBFS --noise brown
+  noisecli audio speech/ -o aug/ --background noises/ --snr 0:20
+  noisecli audio take.wav -o out/ --snr 0 --on-clip scale --format flac
+
+\b
+SNR is 10·log10(signal power / noise power) over the whole file, powers
+averaged over channels, reached exactly (a first pass measures the file).
+--level sets the noise RMS in dBFS (20·log10 RMS, full scale 1.0). Values
+are clipped to the output's range and counted; --on-clip scale lowers the
+noisy signal instead, --on-clip error fails the file. A silent file under
+--snr fails (SNR undefined). Outputs keep container, subtype, rate and
+channels; OUT/metadata.csv records the levels reached. Exit codes: 0 ok,
+1 some files failed, 2 usage error, 130 interrupted.
+"""
+
+
+@main.command(epilog=AUDIO_EXAMPLES)
+@batch_options(
+    "audio",
+    AUDIO_FORMATS,
+    65536,
+    "frames per processing block (memory only; output identical)",
+    [
+        click.option(
+            "--snr",
+            metavar="DB",
+            help="signal-to-noise ratio in dB, or LOW:HIGH drawn per output "
+            f"[default: {DEFAULT_SNR_DB:g}]",
+        ),
+        click.option(
+            "--level",
+            metavar="DBFS",
+            help="noise RMS in dBFS instead of an SNR, e.g. -40dBFS or -50:-30",
+        ),
+        choice_option(
+            "--on-clip",
+            choices=ON_CLIP,
+            default="clip",
+            help="values beyond full scale: clip (and count), scale the file down, or fail it",
+        ),
+        click.option(
+            "--no-clip", is_flag=True, help="let float outputs exceed ±1.0 (no effect on PCM)"
+        ),
+    ],
+)
+def audio(snr: str | None, level: str | None, on_clip: str, no_clip: bool, **options: Any) -> None:
+    """Noise audio: files, directories (recursed) and glob patterns, written under OUT."""
+    ctx = click.get_current_context()
+    if options.get("background") and ctx.get_parameter_source("noise_name") in (
+        ParameterSource.DEFAULT,
+        ParameterSource.DEFAULT_MAP,
+    ):
+        options["noise_name"] = "background"
+    run_batch(
+        "audio",
+        options,
+        lambda: {"audio": AudioOptions.from_values(snr, level, on_clip, no_clip)},
+    )
 
 
 @main.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
     from noisecli.noise.base import Noise
 
 IMAGE_FORMATS = ("keep", "png", "jpg", "webp", "tiff")
+AUDIO_FORMATS = ("keep", "wav", "flac", "ogg", "aiff", "mp3")
+ON_CLIP = ("clip", "scale", "error")
+DEFAULT_SNR_DB = 20.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,63 @@ def parse_float(text: str, name: str) -> float:
     return _parse_number(text.strip(), name)
 
 
+def parse_dbfs(text: str, name: str) -> Level:
+    """Parse a level in dBFS: ``-40``, ``-40dBFS``, ``-50:-30dBFS`` (at most 0 dBFS)."""
+    parts = [p.strip() for p in text.split(":")]
+    bare = [p[: -len("dbfs")] if p.lower().endswith("dbfs") else p for p in parts]
+    return parse_level(":".join(bare), name, maximum=0.0, allow_percent=False)
+
+
+def _as_level(
+    value: Level | str | float | None, name: str, parse: Callable[[str, str], Level]
+) -> Level | None:
+    if value is None or isinstance(value, Level):
+        return value
+    return parse(str(value), name)
+
+
+def parse_snr(text: str, name: str) -> Level:
+    """Parse an SNR in dB: ``10``, ``-5``, ``5:30`` (no percentages)."""
+    return parse_level(text, name, allow_percent=False)
+
+
+@dataclass(frozen=True)
+class AudioOptions:
+    """How loud the audio noise is, and what happens at full scale.
+
+    ``snr`` (dB) sets ``10·log10(Ps/Pn)`` over the whole file, powers averaged over
+    channels; ``level`` (dBFS) sets the noise RMS ``20·log10 rms`` (full scale 1.0). One of
+    the two; with neither, ``snr`` is ``DEFAULT_SNR_DB``. ``on_clip``: ``clip`` saturates
+    (and counts), ``scale`` lowers the noisy signal just enough, ``error`` fails the file.
+    ``no_clip`` lets float outputs exceed ±1.
+    """
+
+    snr: Level | None = None
+    level: Level | None = None
+    on_clip: str = "clip"
+    no_clip: bool = False
+
+    def __post_init__(self) -> None:
+        if self.snr is not None and self.level is not None:
+            raise UsageError("--snr and --level exclude each other")
+        if self.snr is None and self.level is None:
+            object.__setattr__(self, "snr", Level.fixed(DEFAULT_SNR_DB))
+        if self.on_clip not in ON_CLIP:
+            raise UsageError(f"--on-clip must be one of {', '.join(ON_CLIP)}, got {self.on_clip!r}")
+
+    @classmethod
+    def from_values(
+        cls,
+        snr: Level | str | float | None = None,
+        level: Level | str | float | None = None,
+        on_clip: str = "clip",
+        no_clip: bool = False,
+    ) -> AudioOptions:
+        """Options from numbers or text (``"5:30"``, ``"-40dBFS"``); SNR 20 dB by default."""
+        snr_level = _as_level(snr, "--snr", parse_snr)
+        return cls(snr_level, _as_level(level, "--level", parse_dbfs), on_clip, no_clip)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything one batch run needs; built by ``cli.py`` or by ``process_dataset``."""
@@ -125,6 +186,7 @@ class RunConfig:
     verbose: bool = False
     scheduler: str | None = None
     scheduler_file: str | None = None
+    audio: AudioOptions | None = None
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -143,6 +205,13 @@ class RunConfig:
             raise UsageError("--overwrite and --skip-existing exclude each other")
         if self.media == "image" and self.format not in IMAGE_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(IMAGE_FORMATS)}")
+        if self.media not in self.noise.media:
+            raise UsageError(f"noise {self.noise.name!r} does not apply to {self.media}")
+        if self.media == "audio":
+            if self.format not in AUDIO_FORMATS:
+                raise UsageError(f"--format must be one of {', '.join(AUDIO_FORMATS)}")
+            if "-" in self.inputs or self.output == "-":
+                raise UsageError("audio is read twice (level, then noise): '-' is not supported")
         if not 0 <= self.seed < 2**128:
             raise UsageError(f"--seed must be a non-negative integer below 2**128, got {self.seed}")
         if "/" in self.suffix or os.sep in self.suffix:

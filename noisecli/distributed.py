@@ -16,6 +16,7 @@ from noisecli import __version__
 from noisecli.config import RunConfig
 from noisecli.errors import NoiseCliError
 from noisecli.pipeline import FileResult, Job, process_file
+from noisecli.storage import exists
 
 CONNECT_TIMEOUT = "5s"
 RETRIES = 3
@@ -122,7 +123,7 @@ def run_dask(jobs: list[Job], cfg: RunConfig, stopping: Callable[[], bool]) -> I
         def submit_next() -> None:
             batch = next(batches, None)
             if batch is not None and not stopping():
-                marked = [replace(j, retry=not os.path.lexists(j.dst)) for j in batch]
+                marked = [replace(j, retry=not exists(j.dst)) for j in batch]
                 fut = client.submit(process_batch, marked, cfg, retries=RETRIES, pure=False)
                 given[fut.key] = marked
                 futures.add(fut)

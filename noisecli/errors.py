@@ -23,12 +23,20 @@ class InputError(NoiseCliError):
     """One input file cannot be read or decoded; the run goes on without it."""
 
 
+class SilentInputError(InputError):
+    """The input is digital silence, so a signal-to-noise ratio is undefined."""
+
+
 class OutputError(NoiseCliError):
     """One output cannot be written (unsupported format, existing file, ...)."""
 
 
 class DiskFullError(OutputError):
     """The output filesystem is full: no later file can succeed, so the run stops."""
+
+
+class ClippingError(OutputError):
+    """The noisy output would clip and the user asked for a failure instead."""
 
 
 def save_traceback() -> str:

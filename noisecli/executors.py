@@ -26,10 +26,12 @@ from noisecli.pipeline import FileResult, Job, process_file
 POLL_SECONDS = 0.2
 
 
-def _init_worker(event: Any) -> None:
+def _init_worker(event: Any, media: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cancel.install(event)
+    if media != "image":  # audio never loads OpenCV
+        return
     try:
         import cv2
 
@@ -76,7 +78,7 @@ def run_pool(
             max_workers=cfg.jobs,
             mp_context=_pool_context(),
             initializer=_init_worker,
-            initargs=(event,),
+            initargs=(event, cfg.media),
         ) as pool:
             pending: dict[Future[FileResult], Job] = {}
             while True:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from noisecli.atomic import write_bytes_atomic
 from noisecli.config import RunConfig
 from noisecli.engine import noise_image
 from noisecli.io.image import decode_image, encode_image, output_format
 from noisecli.noise.base import output_generators, stream_key
 from noisecli.pipeline import STDIO, FileResult, Job, read_source
+from noisecli.storage import write_bytes
 
 
 def noise_image_file(job: Job, cfg: RunConfig) -> FileResult:
@@ -24,10 +23,11 @@ def noise_image_file(job: Job, cfg: RunConfig) -> FileResult:
         sys.stdout.buffer.write(encoded)
         sys.stdout.buffer.flush()
     else:
-        write_bytes_atomic(Path(job.dst), encoded)
+        write_bytes(job.dst, encoded)
     return FileResult(
         job,
         "written",
         params=dict(noiser.prepared.params),
         clipped_fraction=noiser.stats.clipped_fraction,
+        clipped=noiser.stats.clipped,
     )

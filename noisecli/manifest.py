@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TextIO
 from noisecli.atomic import atomic_output
 from noisecli.errors import NoiseCliError
 from noisecli.pipeline import FileResult
+from noisecli.storage import exists, is_url, join, read_url, write_bytes
 
 MANIFEST_NAME = "metadata.csv"
 COLUMNS = ("file_name", "source", "copy", "noise", "params", "seed", "clipped_fraction")
@@ -23,16 +25,22 @@ class Manifest:
     replaces its row. Only whole files are listed: a row is added after the rename.
     """
 
-    def __init__(self, out_root: Path, seed: int, noise: str) -> None:
-        self.path = out_root / MANIFEST_NAME
-        self.out_root = out_root
+    def __init__(self, out_root: str, seed: int, noise: str) -> None:
+        self.url = join(out_root, MANIFEST_NAME) if is_url(out_root) else None
+        self.out_root = Path(out_root)
+        self.path = self.out_root / MANIFEST_NAME
+        self.prefix = out_root.rstrip("/") + "/"
         self.seed = seed
         self.noise = noise
         self._fh: TextIO | None = None
         self._writer: csv.DictWriter[str] | None = None
+        self._rows: dict[str, dict[str, str]] = {}  # URL outputs: written once at the end
         self.error: str | None = None
 
     def open(self) -> None:
+        if self.url is not None:
+            self._rows = {r["file_name"]: r for r in self._read_url()}
+            return
         previous = self._read_existing()
         self.out_root.mkdir(parents=True, exist_ok=True)
         self._rewrite(previous)
@@ -43,7 +51,13 @@ class Manifest:
 
     def add(self, result: FileResult) -> None:
         """Append the row of a written file; a failure to do so is returned, not raised."""
-        if self._writer is None or self._fh is None or result.status != "written":
+        if result.status != "written":
+            return
+        if self.url is not None:
+            row = self.row(result)
+            self._rows[row["file_name"]] = row
+            return
+        if self._writer is None or self._fh is None:
             return
         try:
             self._writer.writerow(self.row(result))
@@ -53,8 +67,12 @@ class Manifest:
 
     def row(self, result: FileResult) -> dict[str, str]:
         job = result.job
+        if self.url is not None:
+            name = job.dst[len(self.prefix) :]
+        else:
+            name = Path(os.path.relpath(job.dst, self.out_root)).as_posix()
         return {
-            "file_name": Path(os.path.relpath(job.dst, self.out_root)).as_posix(),
+            "file_name": name,
             "source": job.src,
             "copy": str(job.copy),
             "noise": self.noise,
@@ -65,6 +83,9 @@ class Manifest:
 
     def close(self) -> None:
         """Sort and deduplicate the rows; on failure the appended file stays as it is."""
+        if self.url is not None:
+            self._write_url()
+            return
         if self._fh is None:
             return
         try:
@@ -91,6 +112,24 @@ class Manifest:
                 if name and (self.out_root / name).is_file():
                     rows[name] = {c: row.get(c) or "" for c in COLUMNS}
         return [rows[k] for k in sorted(rows)]
+
+    def _read_url(self) -> list[dict[str, str]]:
+        assert self.url is not None
+        if not exists(self.url):
+            return []
+        text = read_url(self.url).decode("utf-8", "surrogateescape")
+        return [{c: row.get(c) or "" for c in COLUMNS} for row in csv.DictReader(io.StringIO(text))]
+
+    def _write_url(self) -> None:
+        assert self.url is not None
+        buf = io.StringIO(newline="")
+        writer = csv.DictWriter(buf, COLUMNS)
+        writer.writeheader()
+        writer.writerows(self._rows[k] for k in sorted(self._rows))
+        try:
+            write_bytes(self.url, buf.getvalue().encode("utf-8", "surrogateescape"))
+        except NoiseCliError as exc:
+            self.error = str(exc)
 
     def _rewrite(self, rows: list[dict[str, str]]) -> None:
         with (

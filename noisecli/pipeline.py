@@ -7,8 +7,8 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +16,7 @@ from noisecli.atomic import is_temp_file
 from noisecli.config import RunConfig
 from noisecli.errors import DiskFullError, InputError, NoiseCliError, UsageError, save_traceback
 from noisecli.io.image import EXTENSIONS, FORMAT_EXTENSION, is_image_name
+from noisecli.storage import exists, filesystem, full_url, is_url, join, local, read_url
 
 STDIO = "-"
 Status = Literal["written", "skipped", "failed", "interrupted"]
@@ -42,6 +43,7 @@ class FileResult:
     message: str = ""
     params: dict[str, float | str | bool] = field(default_factory=dict)
     clipped_fraction: float = 0.0
+    clipped: int = 0  # values clipped to the output range
     seconds: float = 0.0
     fatal: bool = False  # the run cannot go on (e.g. disk full)
 
@@ -50,7 +52,7 @@ class FileResult:
 class Plan:
     jobs: list[Job]
     ignored: list[str]
-    output_root: Path | None
+    output_root: str | None  # a local directory or a URL prefix; None for stdout
 
 
 _GLOB_CHARS = frozenset("*?[")
@@ -149,24 +151,76 @@ def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[Path, Pa
     return pairs, ignored
 
 
+def media_extensions(media: str) -> tuple[Mapping[str, str], Mapping[str, str], str]:
+    """(known extensions, extension of each --format, extension for a name without one)."""
+    if media == "image":
+        return EXTENSIONS, FORMAT_EXTENSION, ".png"
+    from noisecli.io import audio  # type: ignore[attr-defined,unused-ignore]
+
+    return audio.EXTENSIONS, audio.FORMAT_EXTENSION, ".wav"
+
+
 def output_name(rel: Path, cfg: RunConfig, copy: int) -> Path:
     """``a/b.jpg`` -> ``a/b{suffix}[_n{copy}].{ext}`` following ``--format``."""
+    known, by_format, default = media_extensions(cfg.media)
     ext = rel.suffix
     if cfg.format != "keep":
-        ext = FORMAT_EXTENSION[cfg.format]
-    elif ext.lower() not in EXTENSIONS:
-        ext = ext or ".png"
+        ext = by_format[cfg.format]
+    elif ext.lower() not in known:
+        ext = ext or default
     tag = f"_n{copy}" if cfg.copies > 1 else ""
     return rel.with_name(f"{rel.stem}{cfg.suffix}{tag}{ext}")
 
 
-def _same_file(dst: Path, src: Path) -> bool:
+def _same_file(dst: str, src: str) -> bool:
+    if is_url(dst) or is_url(src):
+        return dst == src
     if os.path.abspath(dst) == os.path.abspath(src):
         return True
     try:
-        return dst.exists() and os.path.samefile(dst, src)
+        return os.path.exists(dst) and os.path.samefile(dst, src)
     except OSError:
         return False
+
+
+def _url_sources(
+    item: str, out: str, cfg: RunConfig, wanted: Callable[[str], bool], ignored: list[str]
+) -> list[tuple[str, str]]:
+    """(URL, path relative to the input root) for every file of a URL input."""
+    fs, inner = filesystem(item)
+    if _has_magic(inner):
+        root = _glob_root(inner)
+        found = [
+            p for p, info in sorted(fs.glob(inner, detail=True).items()) if info["type"] == "file"
+        ]
+    elif fs.isdir(inner):
+        root = inner.rstrip("/")
+        found = sorted(fs.find(inner))
+    elif fs.exists(inner):
+        root = inner.rsplit("/", 1)[0]
+        found = [inner]
+    else:
+        raise UsageError(f"input not found: {item}")
+    out_inner = filesystem(out)[1].rstrip("/") + "/" if is_url(out) else None
+    if out_inner is not None and (out_inner == root + "/" or out_inner.startswith(root + "/")):
+        if out_inner == root + "/" or not cfg.allow_nested_output:
+            raise UsageError(
+                f"the output {out} is inside the input {item}; choose another -o"
+                + ("" if out_inner == root + "/" else " or pass --allow-nested-output")
+            )
+        found = [f for f in found if not f.startswith(out_inner)]
+    pairs = []
+    for path in found:
+        name = path.rsplit("/", 1)[-1]
+        if is_temp_file(name):
+            continue
+        if wanted(name):
+            pairs.append((full_url(fs, path), path[len(root) :].lstrip("/")))
+        else:
+            ignored.append(full_url(fs, path))
+    if not pairs and _has_magic(inner):
+        raise UsageError(f"no {cfg.media} file matches {item!r}")
+    return pairs
 
 
 def plan(cfg: RunConfig) -> Plan:
@@ -177,26 +231,40 @@ def plan(cfg: RunConfig) -> Plan:
         if cfg.copies != 1:
             raise UsageError("--copies is not available with stdin/stdout")
         return Plan([Job(STDIO, STDIO, STDIO, 0)], [], None)
-    out_root = Path(cfg.output)
-    if out_root.exists() and not out_root.is_dir():
+    out = local(cfg.output)
+    out_root = None if is_url(out) else Path(out)
+    if out_root is not None and out_root.exists() and not out_root.is_dir():
         raise UsageError(f"-o {cfg.output} exists and is not a directory")
-    pairs, ignored = _sources(cfg, out_root)
+    wanted = media_filter(cfg.media)
+    sources: list[tuple[str, str]] = []
+    ignored: list[str] = []
+    local_inputs = []
+    for item in map(local, cfg.inputs):
+        if is_url(item):
+            sources.extend(_url_sources(item, out, cfg, wanted, ignored))
+        else:
+            local_inputs.append(item)
+    if local_inputs:
+        pairs, more = _sources(replace(cfg, inputs=tuple(local_inputs)), out_root)
+        ignored.extend(more)
+        for file, root in pairs:
+            rel_path = file.relative_to(root) if _inside(file, root) else Path(file.name)
+            sources.append((str(file), rel_path.as_posix()))
     jobs: list[Job] = []
     claimed: dict[str, str] = {}
-    for src, root in pairs:
-        rel = src.relative_to(root) if _inside(src, root) else Path(src.name)
+    for src, rel in sources:
         for copy in range(cfg.copies):
-            dst = out_root / output_name(rel, cfg, copy)
-            key = os.path.normcase(str(dst))
+            dst = join(out, output_name(Path(rel), cfg, copy).as_posix())
+            key = os.path.normcase(dst)
             error = None
             if key in claimed:
                 error = f"output {dst} is also the output of {claimed[key]}; rename one input"
             elif _same_file(dst, src):
                 raise UsageError(f"the output for {src} would be the input file itself")
             else:
-                claimed[key] = str(src)
-            jobs.append(Job(str(src), str(dst), rel.as_posix(), copy, error))
-    return Plan(jobs, ignored, out_root)
+                claimed[key] = src
+            jobs.append(Job(src, dst, rel, copy, error))
+    return Plan(jobs, ignored, out)
 
 
 def process_file(job: Job, cfg: RunConfig) -> FileResult:
@@ -205,7 +273,7 @@ def process_file(job: Job, cfg: RunConfig) -> FileResult:
     if job.error:
         return FileResult(job, "failed", job.error)
     try:
-        if job.dst != STDIO and not job.retry and os.path.lexists(job.dst):
+        if job.dst != STDIO and not job.retry and exists(job.dst):
             if cfg.skip_existing:
                 return FileResult(job, "skipped", "exists")
             if not cfg.overwrite:
@@ -246,6 +314,8 @@ def read_source(src: str) -> bytes:
     """The whole input file (or stdin for ``-``)."""
     if src == STDIO:
         return sys.stdin.buffer.read()
+    if is_url(src):
+        return read_url(src)
     check_regular_file(src)
     # O_NONBLOCK: should the file have become a FIFO since the check, open() cannot hang
     fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

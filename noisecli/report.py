@@ -28,6 +28,8 @@ class Report:
     written: int = 0
     skipped: int = 0
     failed: int = 0
+    clipped: int = 0
+    clipped_files: int = 0
     seconds: float = 0.0
     signum: int | None = None
     stopped_early: bool = False
@@ -43,6 +45,9 @@ class Report:
     def add(self, result: FileResult) -> None:
         if result.status == "written":
             self.written += 1
+            if result.clipped:
+                self.clipped += result.clipped
+                self.clipped_files += 1
         elif result.status == "skipped":
             self.skipped += 1
         elif result.status == "failed":
@@ -55,6 +60,8 @@ class Report:
             f"{self.written} written, {self.skipped} skipped, {self.failed} failed "
             f"in {self.seconds:.2f} s ({rate:.1f} files/s), seed {self.seed}"
         )
+        if self.clipped:
+            text += f"; {self.clipped} values clipped in {self.clipped_files} file(s)"
         left = self.planned - self.written - self.skipped - self.failed
         if self.signum is not None:
             text += f"; interrupted by {signal.Signals(self.signum).name}, {left} not done"

@@ -14,6 +14,7 @@ from noisecli.executors import Driver
 from noisecli.manifest import Manifest
 from noisecli.pipeline import Plan, plan
 from noisecli.report import Report, Reporter, shown
+from noisecli.storage import exists, is_url
 
 
 def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
@@ -57,17 +58,24 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
                 reporter.say(f"noisecli: error: {manifest.error}", error=True)
                 report.failed += 1
     report.signum = driver.signum
-    if cfg.on_cluster and the_plan.output_root is not None and driver.signum is None:
+    out = the_plan.output_root
+    if cfg.on_cluster and out is not None and not is_url(out) and driver.signum is None:
         # a worker lost mid-write leaves its temp file; every task has ended now
-        remove_stale_temp_files(the_plan.output_root)
+        remove_stale_temp_files(Path(out))
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _open_manifest(cfg: RunConfig, the_plan: Plan) -> Manifest | None:
-    out_root = the_plan.output_root
-    if out_root is None:
+    if the_plan.output_root is None:
         return None
+    if is_url(the_plan.output_root):
+        manifest = Manifest(the_plan.output_root, cfg.seed, cfg.noise.name)
+        if cfg.manifest:
+            manifest.open()
+            return manifest
+        return None
+    out_root = Path(the_plan.output_root)
     try:
         out_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -76,7 +84,7 @@ def _open_manifest(cfg: RunConfig, the_plan: Plan) -> Manifest | None:
     remove_stale_temp_files(out_root)
     if not cfg.manifest:
         return None
-    manifest = Manifest(Path(out_root), cfg.seed, cfg.noise.name)
+    manifest = Manifest(str(out_root), cfg.seed, cfg.noise.name)
     manifest.open()
     return manifest
 
@@ -94,5 +102,5 @@ def _check_writable(out_root: Path) -> None:
 def _dry_run(the_plan: Plan, reporter: Reporter) -> None:
     for job in the_plan.jobs:
         note = f"  [error: {job.error}]" if job.error else ""
-        exists = "  [exists]" if Path(job.dst).exists() else ""
-        print(f"{shown(job.src)} -> {shown(job.dst)}{exists}{note}", flush=True)
+        there = "  [exists]" if exists(job.dst) else ""
+        print(f"{shown(job.src)} -> {shown(job.dst)}{there}{note}", flush=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from noisecli.errors import InputError, OutputError
+from noisecli.io import has_extension
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -136,8 +137,7 @@ def check_size(data: bytes, fmt: str, max_pixels: int) -> None:
 
 
 def is_image_name(name: str) -> bool:
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in EXTENSIONS
+    return has_extension(name, EXTENSIONS)
 
 
 def sniff_format(data: bytes) -> str | None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from noisecli.errors import UsageError
+from noisecli.noise.background import Background
 from noisecli.noise.base import MediaInfo, Noise, Prepared
+from noisecli.noise.blue import Blue
+from noisecli.noise.brown import Brown
 from noisecli.noise.gaussian import Gaussian
+from noisecli.noise.pink import Pink
 from noisecli.noise.poisson import Poisson
 from noisecli.noise.salt_pepper import SaltPepper
 from noisecli.noise.sensor import Sensor
 from noisecli.noise.speckle import Speckle
 from noisecli.noise.uniform import Uniform
+from noisecli.noise.violet import Violet
+from noisecli.noise.white import White
 
 NOISES: tuple[type[Noise], ...] = (
     Gaussian,
@@ -18,19 +24,31 @@ NOISES: tuple[type[Noise], ...] = (
     SaltPepper,
     Speckle,
     Sensor,
+    White,
+    Pink,
+    Brown,
+    Blue,
+    Violet,
+    Background,
 )
 
 __all__ = [
     "NOISES",
+    "Background",
+    "Blue",
+    "Brown",
     "Gaussian",
     "MediaInfo",
     "Noise",
+    "Pink",
     "Poisson",
     "Prepared",
     "SaltPepper",
     "Sensor",
     "Speckle",
     "Uniform",
+    "Violet",
+    "White",
     "get_noise",
     "noise_names",
 ]

@@ -1,0 +1,107 @@
+"""Coloured Gaussian noise: white noise through a power-law filter, as an endless stream.
+
+The power spectral density of a colour falls or rises by ``exponent · 3.01`` dB per octave
+(``S(f) ∝ f^exponent``): white 0, pink -1, brown -2, blue +1, violet +2. All colours share
+one pink filter ``H`` (seven real poles and zeros, within 0.05 dB of ``1/f`` in power from
+1e-4·fs up to Nyquist; derived by ``bench/design_pink_filter.py``): a colour of exponent
+``k`` is white noise through ``H^-k`` (``1/H`` for blue and violet, whose zeros become poles
+inside the unit circle), scaled by ``c`` so that the stream has unit variance:
+``n = c · (H^-k * w)``, ``w ~ N(0, 1)`` drawn per output (per channel unless ``mono``).
+
+The filter runs in second-order sections with their state carried from block to block
+(``scipy.signal.sosfilt`` with ``zi``), so the stream has no seams and any cut of it gives
+the same values as one pass. Each stream first runs its filter over ``WARMUP`` frames, so
+that the noise is stationary from the first sample instead of rising from silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import ClassVar
+
+import numpy as np
+
+from noisecli.noise.base import MediaInfo, Param, Prepared
+from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
+
+PINK_POLES = (
+    -0.662594573005,
+    0.257459031925,
+    0.761025179624,
+    0.940910263551,
+    0.986451749902,
+    0.996982382894,
+    0.999470402866,
+)
+PINK_ZEROS = (
+    -0.688236650360,
+    -0.020341583676,
+    0.555735992739,
+    0.879180555960,
+    0.971583704996,
+    0.993576803851,
+    0.998628418828,
+)
+WARMUP = 32768  # frames: over 17 time constants of the slowest pole
+IMPULSE = 1 << 18  # frames of impulse response summed for the unit-variance gain
+
+
+@cache
+def colour_filter(exponent: int) -> tuple[np.ndarray, float] | None:
+    """(second-order sections, unit-variance gain) of ``H^-exponent``; None for white."""
+    if exponent == 0:
+        return None
+    from scipy import signal
+
+    zeros, poles = (PINK_ZEROS, PINK_POLES) if exponent < 0 else (PINK_POLES, PINK_ZEROS)
+    times = abs(exponent)
+    sos = signal.zpk2sos(np.tile(zeros, times), np.tile(poles, times), 1.0)
+    impulse = np.zeros(IMPULSE)
+    impulse[0] = 1.0
+    response = signal.sosfilt(sos, impulse)
+    return sos, float(1.0 / np.sqrt(np.sum(response * response)))
+
+
+class ColourStream(NoiseStream):
+    """Filtered Gaussian noise for ``channels`` channels (one shared column if ``mono``)."""
+
+    def __init__(self, exponent: int, channels: int, mono: bool) -> None:
+        self.channels = channels
+        self._width = 1 if mono else channels
+        self._filter = colour_filter(exponent)
+        self._zi: np.ndarray | None = None
+
+    def _filtered(self, white: np.ndarray) -> np.ndarray:
+        if self._filter is None:
+            return white
+        from scipy import signal
+
+        sos, gain = self._filter
+        if self._zi is None:
+            self._zi = np.zeros((len(sos), 2, self._width))
+        out, self._zi = signal.sosfilt(sos, white, axis=0, zi=self._zi)
+        out *= gain
+        return np.asarray(out)
+
+    def read(self, frames: int, rng: np.random.Generator) -> np.ndarray:
+        if self._filter is not None and self._zi is None:
+            self._filtered(rng.standard_normal((WARMUP, self._width)))
+        block = self._filtered(rng.standard_normal((frames, self._width)))
+        if self._width != self.channels:
+            return np.broadcast_to(block, (frames, self.channels))
+        return block
+
+
+@dataclass(frozen=True)
+class ColourNoise(AudioNoise):
+    """Shared body of the five colours; a subclass only names itself and its exponent."""
+
+    exponent: ClassVar[int] = 0
+    cli_params: ClassVar[tuple[Param, ...]] = (MONO,)
+
+    mono: bool = False
+
+    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+        params: dict[str, float | str | bool] = {"colour": self.name, "mono": self.mono}
+        return Prepared(params, ColourStream(self.exponent, info.channels, self.mono))
