@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -88,3 +90,55 @@ def load() -> str:
     """The 1, 5 and 15 minute load averages as text."""
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+@dataclass
+class Command:
+    name: str
+    argv: list[str]
+    out: Path
+    reps: int
+    env: dict[str, str] = field(default_factory=dict)
+    samples: Samples = field(default_factory=Samples)
+
+
+def run_side_by_side(cmds: list[Command]) -> None:
+    """One warm-up round measuring memory, then rotated rounds of timed runs."""
+    rounds = max(c.reps for c in cmds)
+    for rnd in range(rounds + 1):
+        order = cmds[rnd % len(cmds) :] + cmds[: rnd % len(cmds)]
+        for cmd in order:
+            if rnd > cmd.reps:
+                continue
+            shutil.rmtree(cmd.out, ignore_errors=True)
+            seconds, cpu, peak = run(cmd.argv, cmd.env, memory=rnd == 0)
+            if rnd == 0:
+                cmd.samples.peak_rss.append(peak)
+            else:
+                cmd.samples.seconds.append(seconds)
+                cmd.samples.cpu.append(cpu)
+            shutil.rmtree(cmd.out, ignore_errors=True)
+        print(f"  round {rnd}/{rounds} done (load {load()})", flush=True)
+
+
+def fmt_ratio(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def ratio_table(title: str, cmds: list[Command], refs: list[tuple[str, Command]]) -> list[str]:
+    """Markdown table: median, runs, ratio to each reference command, CPU time, peak RSS."""
+    head = " | ".join(label for label, _ in refs)
+    lines = [
+        title,
+        "",
+        f"| tool | median s | runs | {head} | CPU s | peak RSS |",
+        "|---|---:|---:|" + "---:|" * len(refs) + "---:|---:|",
+    ]
+    for c in cmds:
+        s = c.samples
+        ratios = " | ".join(fmt_ratio(s.median / ref.samples.median) for _, ref in refs)
+        lines.append(
+            f"| {c.name} | {s.median:.2f} | {len(s.seconds)} | {ratios} "
+            f"| {s.median_cpu:.1f} | {s.peak_mib:.0f} MiB |"
+        )
+    return lines

@@ -18,7 +18,6 @@ import platform
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -26,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import audio_bench
 import corpus
 import kernel
 import measure
@@ -39,19 +39,9 @@ STD = "25"
 HEAVY = ("cv2", "soundfile", "scipy", "dask")
 
 
-@dataclass
-class Command:
-    name: str
-    argv: list[str]
-    out: Path
-    reps: int
-    env: dict[str, str] = field(default_factory=dict)
-    samples: measure.Samples = field(default_factory=measure.Samples)
-
-
 def image_commands(
     spec: corpus.ImageSet, src: Path, reps: int, peer_reps: int
-) -> tuple[list[Command], list[str]]:
+) -> tuple[list[measure.Command], list[str]]:
     """The commands compared on one image set, and notes on the peers left out."""
     out = corpus.CORPUS / "out" / spec.path.name
     py = sys.executable
@@ -65,16 +55,16 @@ def image_commands(
         return [*noisecli, "--seed", "1", "-j", str(jobs), "--overwrite", "-q"]
 
     cmds = [
-        Command("noisecli -j 2", tool(2), out / "noisecli-j2", reps),
-        Command("clean floor (imread + imwrite)", floor("clean"), out / "clean", reps),
-        Command(
+        measure.Command("noisecli -j 2", tool(2), out / "noisecli-j2", reps),
+        measure.Command("clean floor (imread + imwrite)", floor("clean"), out / "clean", reps),
+        measure.Command(
             "fixed-noise floor (+ one pre-generated field)", floor("fixed"), out / "fixed", reps
         ),
     ]
     notes: list[str] = []
     if spec.ext == ".jpg":
-        cmds.append(Command("noisecli -j 1", tool(1), out / "noisecli-j1", reps))
-    cmds.append(Command("numpy one-liner", floor("oneliner"), out / "oneliner", peer_reps))
+        cmds.append(measure.Command("noisecli -j 1", tool(1), out / "noisecli-j1", reps))
+    cmds.append(measure.Command("numpy one-liner", floor("oneliner"), out / "oneliner", peer_reps))
     mogrify = shutil.which("mogrify")
     if mogrify and _is_imagemagick(mogrify):
         files = sorted(str(p) for p in src.iterdir() if p.suffix == spec.ext)
@@ -86,7 +76,7 @@ def image_commands(
         )
         argv = ["sh", "-c", script, "sh", *files]
         cmds.append(
-            Command(
+            measure.Command(
                 "ImageMagick mogrify +noise Gaussian, 2 processes",
                 argv,
                 out / "mogrify",
@@ -100,7 +90,7 @@ def image_commands(
         )
     if ALBU_PYTHON.is_file():
         argv = [str(ALBU_PYTHON), *floor("albu")[1:]]
-        cmds.append(Command("albumentations GaussNoise", argv, out / "albu", peer_reps))
+        cmds.append(measure.Command("albumentations GaussNoise", argv, out / "albu", peer_reps))
     else:
         notes.append(
             f"albumentations skipped: no separate environment at {ALBU_PYTHON} "
@@ -118,25 +108,6 @@ def _is_imagemagick(path: str) -> bool:
     return "ImageMagick" in text
 
 
-def run_side_by_side(cmds: list[Command]) -> None:
-    """One warm-up round measuring memory, then rotated rounds of timed runs."""
-    rounds = max(c.reps for c in cmds)
-    for rnd in range(rounds + 1):
-        order = cmds[rnd % len(cmds) :] + cmds[: rnd % len(cmds)]
-        for cmd in order:
-            if rnd > cmd.reps:
-                continue
-            shutil.rmtree(cmd.out, ignore_errors=True)
-            seconds, cpu, peak = measure.run(cmd.argv, cmd.env, memory=rnd == 0)
-            if rnd == 0:
-                cmd.samples.peak_rss.append(peak)
-            else:
-                cmd.samples.seconds.append(seconds)
-                cmd.samples.cpu.append(cpu)
-            shutil.rmtree(cmd.out, ignore_errors=True)
-        print(f"  round {rnd}/{rounds} done (load {measure.load()})", flush=True)
-
-
 def help_imports() -> list[str]:
     """Heavy modules imported by `noisecli --help` (must be none)."""
     code = (
@@ -149,27 +120,13 @@ def help_imports() -> list[str]:
     return [m for m in line.removeprefix("heavy:").split(",") if m]
 
 
-def fmt_ratio(value: float) -> str:
-    return f"{value:.2f}x"
-
-
-def image_table(spec: corpus.ImageSet, cmds: list[Command]) -> list[str]:
-    clean = next(c for c in cmds if c.name.startswith("clean")).samples.median
-    fixed = next(c for c in cmds if c.name.startswith("fixed")).samples.median
-    lines = [
+def image_table(spec: corpus.ImageSet, cmds: list[measure.Command]) -> list[str]:
+    title = (
         f"### {spec.count} {spec.ext[1:].upper()} images of {spec.width}x{spec.height}, "
-        f"gaussian σ={STD}",
-        "",
-        "| tool | median s | runs | × clean floor | × fixed-noise floor | CPU s | peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for c in cmds:
-        s = c.samples
-        lines.append(
-            f"| {c.name} | {s.median:.2f} | {len(s.seconds)} | {fmt_ratio(s.median / clean)} "
-            f"| {fmt_ratio(s.median / fixed)} | {s.median_cpu:.1f} | {s.peak_mib:.0f} MiB |"
-        )
-    return lines
+        f"gaussian σ={STD}"
+    )
+    refs = [("× clean floor", cmds[1]), ("× fixed-noise floor", cmds[2])]
+    return measure.ratio_table(title, cmds, refs)
 
 
 def main() -> None:
@@ -178,6 +135,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, help="timed runs of noisecli and the floors")
     parser.add_argument("--peer-reps", type=int, help="timed runs of the slow peers")
     parser.add_argument("--results", type=Path, help="where to write the markdown report")
+    parser.add_argument("--skip", choices=("images", "audio"), action="append", default=[])
     args = parser.parse_args()
     reps = args.reps or (3 if args.quick else 5)
     peer_reps = args.peer_reps or (1 if args.quick else 3)
@@ -191,13 +149,13 @@ def main() -> None:
     sections: list[str] = []
     notes: list[str] = []
     targets: list[tuple[str, str, bool]] = []
-    for spec in corpus.image_sets(args.quick):
+    for spec in [] if "images" in args.skip else corpus.image_sets(args.quick):
         print(f"corpus {spec.path.name} ...", flush=True)
         src = corpus.build_images(spec)
         cmds, set_notes = image_commands(spec, src, reps, peer_reps)
         notes.extend(n for n in set_notes if n not in notes)
         print(f"{spec.path.name}: {', '.join(c.name for c in cmds)}", flush=True)
-        run_side_by_side(cmds)
+        measure.run_side_by_side(cmds)
         table = image_table(spec, cmds)
         print("\n".join(table), flush=True)
         sections += [*table, ""]
@@ -208,7 +166,7 @@ def main() -> None:
             (
                 f"{spec.ext[1:].upper()} {spec.width}x{spec.height}: "
                 f"noisecli -j 2 ≤ {limit}x the fixed-noise floor",
-                fmt_ratio(ratio),
+                measure.fmt_ratio(ratio),
                 ratio <= limit,
             )
         )
@@ -217,13 +175,14 @@ def main() -> None:
             targets.append(
                 (
                     "`-j 2` ≥ 1.8x faster than `-j 1` (JPEG corpus)",
-                    fmt_ratio(speedup),
+                    measure.fmt_ratio(speedup),
                     speedup >= 1.8,
                 )
             )
 
     print("kernel ...", flush=True)
-    img = cv2.imread(str(next(corpus.image_sets(args.quick)[0].path.glob("*.jpg"))))
+    jpeg_dir = corpus.build_images(corpus.image_sets(args.quick)[0])
+    img = cv2.imread(str(next(jpeg_dir.glob("*.jpg"))))
     kern = kernel.measure(img, 5 if args.quick else 11)
     ours = kern["noisecli gaussian (add_noise)"]
     targets.append(
@@ -250,7 +209,7 @@ def main() -> None:
     )
 
     print("stages ...", flush=True)
-    jpeg_files = sorted(corpus.image_sets(args.quick)[0].path.glob("*.jpg"))[:30]
+    jpeg_files = sorted(jpeg_dir.glob("*.jpg"))[:30]
     stage_ms = stages.stage_times(jpeg_files, corpus.CORPUS / "out" / "stages")
     prof = stages.profile(jpeg_files[:15], corpus.CORPUS / "out" / "profile")
     shutil.rmtree(corpus.CORPUS / "out", ignore_errors=True)
@@ -259,6 +218,12 @@ def main() -> None:
     stage_lines += [f"| {s} | {ms:.1f} | {ms / total:.0%} |" for s, ms in stage_ms.items()]
     stage_lines.append(f"| total | {total:.1f} | 100% |")
     print("\n".join(stage_lines), flush=True)
+
+    audio = audio_bench.AudioReport()
+    if "audio" not in args.skip:
+        audio = audio_bench.run_audio(args.quick, args.peer_reps or 3)
+        targets += audio.targets
+        notes += audio.notes
 
     target_lines = ["| target | measured | met |", "|---|---:|:---:|"]
     target_lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in targets]
@@ -287,6 +252,19 @@ def main() -> None:
         "## Images",
         "",
         *sections,
+        *(["## Audio", "", *audio.sections] if audio.sections else []),
+        *(
+            [
+                "cProfile of `noisecli audio --level` on a 5-minute 48 kHz stereo file:",
+                "",
+                "```",
+                audio.profile,
+                "```",
+                "",
+            ]
+            if audio.profile
+            else []
+        ),
         "## Kernel",
         "",
         *kernel_lines,
