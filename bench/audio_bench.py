@@ -117,7 +117,8 @@ def profile_long(src: Path, out: Path, top: int = 12) -> str:
         prof.runcall(main, [*argv, "-q"])
     text = io.StringIO()
     pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
-    lines = [ln for ln in text.getvalue().splitlines() if ln.strip()]
+    repo = str(Path(__file__).resolve().parent.parent) + "/"
+    lines = [ln.replace(repo, "") for ln in text.getvalue().splitlines() if ln.strip()]
     start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
     total = next(ln for ln in lines if "function calls" in ln).strip()
     return "\n".join([total, *lines[start : start + top + 1]])

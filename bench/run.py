@@ -93,9 +93,8 @@ def image_commands(
         cmds.append(measure.Command("albumentations GaussNoise", argv, out / "albu", peer_reps))
     else:
         notes.append(
-            f"albumentations skipped: no separate environment at {ALBU_PYTHON} "
-            "(it pulls opencv-python-headless, so it never shares noisecli's; see the README "
-            "section of this file)."
+            f"albumentations skipped: no separate environment at {os.path.relpath(ALBU_PYTHON)} "
+            "(it pulls opencv-python-headless, so it never shares noisecli's; see bench/README.md)."
         )
     return cmds, notes
 
@@ -161,12 +160,13 @@ def main() -> None:
         sections += [*table, ""]
         by = {c.name: c.samples.median for c in cmds}
         ratio = by["noisecli -j 2"] / by["fixed-noise floor (+ one pre-generated field)"]
+        cpu = cmds[0].samples.median_cpu / cmds[2].samples.median_cpu
         limit = 1.6 if spec.ext == ".jpg" else 1.2
         targets.append(
             (
                 f"{spec.ext[1:].upper()} {spec.width}x{spec.height}: "
-                f"noisecli -j 2 ≤ {limit}x the fixed-noise floor",
-                measure.fmt_ratio(ratio),
+                f"noisecli -j 2 ≤ {limit}x the fixed-noise floor (wall; CPU time in brackets)",
+                f"{measure.fmt_ratio(ratio)} ({measure.fmt_ratio(cpu)})",
                 ratio <= limit,
             )
         )

@@ -67,6 +67,7 @@ def profile(files: list[Path], out: Path, top: int = 12) -> str:
     prof.runcall(run)
     text = io.StringIO()
     pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
-    lines = [ln for ln in text.getvalue().splitlines() if ln.strip()]
+    repo = str(Path(__file__).resolve().parent.parent) + "/"
+    lines = [ln.replace(repo, "") for ln in text.getvalue().splitlines() if ln.strip()]
     start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
     return "\n".join(lines[start : start + top + 1])
