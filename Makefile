@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo test lint format bench clean
@@ -37,8 +38,8 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix noisecli tests bench
 	$(VENV)/bin/ruff format noisecli tests bench
 
-bench: $(STAMP) ## benchmarks (ratios against the codec floor)
-	$(PY) bench/run.py
+bench: $(STAMP) ## benchmarks (ratios against the codec floor); BENCH_ARGS=--quick for a short run
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean: ## remove the virtual environment and generated files
 	rm -rf $(VENV) out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -57,15 +57,37 @@ class ChunkNoiser:
         self.prepared: Prepared = noise.prepare(info, params_rng)
         self.stats = NoiseStats()
         self._integer = np.dtype(info.dtype).kind in "ui"
+        self.kernel = noise.native_kernel(info, self.prepared, noise_rng)
 
-    def __call__(self, chunk: np.ndarray) -> np.ndarray:
-        """Noise one chunk in the output's dtype; returns a new array of that dtype."""
+    def __call__(self, chunk: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Noise one chunk in the output's dtype, into ``out`` if given (else a new array)."""
+        if self.kernel is not None:
+            return self._native(chunk, out)
         work = chunk.astype(np.float32, copy=True)
         work = self.noise.apply(work, self.rng, self.info, self.prepared)
         work, clipped = clip_to_range(work, self.info.lo, self.info.hi, self._integer)
-        self.stats.values += work.size
+        self._count(work.size, clipped)
+        result = work.astype(self.info.dtype, copy=False)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def _native(self, chunk: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        """The noise's own fast path; it needs contiguous arrays."""
+        assert self.kernel is not None
+        src = np.ascontiguousarray(chunk)
+        direct = out is not None and out.flags.c_contiguous
+        dst = out if direct and out is not None else np.empty_like(src)
+        self._count(src.size, self.kernel(src, dst))
+        if out is None or direct:
+            return dst
+        out[...] = dst
+        return out
+
+    def _count(self, values: int, clipped: int) -> None:
+        self.stats.values += values
         self.stats.clipped += clipped
-        return work.astype(self.info.dtype, copy=False)
 
 
 def image_layout(array: np.ndarray) -> tuple[np.ndarray, int]:
@@ -108,8 +130,8 @@ def noise_image(
     if colour < view.shape[2]:
         out[:, :, colour:] = view[:, :, colour:]
     for start in range(0, view.shape[0], chunk_rows):
-        band = view[start : start + chunk_rows, :, :colour]
-        out[start : start + chunk_rows, :, :colour] = noiser(band)
+        rows = slice(start, start + chunk_rows)
+        noiser(view[rows, :, :colour], out[rows, :, :colour])
     return out.reshape(array.shape), noiser
 
 

@@ -20,6 +20,9 @@ from noisecli.config import Level, parse_level
 from noisecli.errors import UsageError
 
 Media = Literal["image", "audio"]
+# An optional fast path: noises a chunk in its own (integer) dtype into ``out`` (same shape
+# and dtype) and returns the number of values clipped. See ``Noise.native_kernel``.
+NativeKernel = Callable[[np.ndarray, np.ndarray], int]
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,17 @@ class Noise(ABC):
         Chunks arrive in order; a noise that draws ``chunk.size`` values per chunk from
         ``rng`` is chunk-size invariant because the generator is sequential.
         """
+
+    def native_kernel(
+        self, info: MediaInfo, prepared: Prepared, rng: np.random.Generator
+    ) -> NativeKernel | None:
+        """An optional faster path for one output, or None to use ``apply`` on float32.
+
+        The kernel is called on consecutive chunks like ``apply``, noises each one directly
+        in the output dtype (rounded and clipped) and returns the clipped count. It draws
+        only from ``rng`` and must give the same bytes whatever the chunk size.
+        """
+        return None
 
     def overridden(self) -> frozenset[str]:
         """Fields another parameter replaces (``std`` under ``severity``); not described."""

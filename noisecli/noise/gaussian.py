@@ -8,7 +8,8 @@ from typing import ClassVar
 import numpy as np
 
 from noisecli.config import Level
-from noisecli.noise.base import MediaInfo, Param, Prepared, level_param
+from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, level_param
+from noisecli.noise.normal_tiles import NormalTiles, supported
 from noisecli.noise.params import MONO
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
 from noisecli.noise.units import field_shape, to_native
@@ -61,3 +62,14 @@ class Gaussian(Graded):
             field += mu
         chunk += field
         return chunk
+
+    def native_kernel(
+        self, info: MediaInfo, prepared: Prepared, rng: np.random.Generator
+    ) -> NativeKernel | None:
+        """uint8/uint16 images: rounded noise from OpenCV's generator, re-seeded per tile."""
+        if info.media != "image" or not supported(info.dtype):
+            return None
+        sigma, mu = prepared.state
+        return NormalTiles(
+            rng, info.shape[0], info.dtype, info.lo, info.hi, float(mu), float(sigma), self.mono
+        )
