@@ -15,6 +15,7 @@ from typing import Any
 from noisecli import __version__
 from noisecli.config import RunConfig
 from noisecli.errors import NoiseCliError
+from noisecli.executors import single_threaded_opencv
 from noisecli.pipeline import FileResult, Job, process_file
 from noisecli.storage import exists
 
@@ -40,6 +41,7 @@ def worker_version() -> str:
 
 def process_batch(jobs: list[Job], cfg: RunConfig) -> list[FileResult]:
     """Runs on a worker: one result per job, never raising for a bad file."""
+    single_threaded_opencv(cfg.media)
     return [process_file(job, cfg) for job in jobs]
 
 

@@ -30,14 +30,17 @@ def _init_worker(event: Any, media: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cancel.install(event)
-    if media != "image":  # audio never loads OpenCV
-        return
-    try:
-        import cv2
+    single_threaded_opencv(media)
 
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover - cv2 is a dependency
-        pass
+
+def single_threaded_opencv(media: str) -> None:
+    """One OpenCV thread per worker: parallelism comes from the workers, and OpenCV's own
+    threads would only compete with them. Audio never loads OpenCV."""
+    if media != "image":
+        return
+    from noisecli.io.image import cv2
+
+    cv2().setNumThreads(1)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
