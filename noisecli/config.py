@@ -98,11 +98,6 @@ def parse_level(
     return Level(lo, hi, percent)
 
 
-def parse_float(text: str, name: str) -> float:
-    """Parse one finite number."""
-    return _parse_number(text.strip(), name)
-
-
 def parse_dbfs(text: str, name: str) -> Level:
     """Parse a level in dBFS: ``-40``, ``-40dBFS``, ``-50:-30dBFS`` (at most 0 dBFS)."""
     parts = [p.strip() for p in text.split(":")]

@@ -8,7 +8,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -127,32 +127,31 @@ def _check_nesting(input_dir: Path, out: Path | None, allowed: bool) -> None:
         )
 
 
-def _sources(cfg: RunConfig, out_root: Path | None) -> tuple[list[tuple[str, str]], list[str]]:
-    """(file, path relative to its input root) for every input, and the files passed over."""
-    exclude = out_root.resolve() if out_root is not None else None
-    wanted = media_filter(cfg.media)
-    pairs: list[tuple[str, str]] = []
-    ignored: list[str] = []
-    for item in cfg.inputs:
-        path = Path(item)
-        if path.is_dir():
-            _check_nesting(path, exclude, cfg.allow_nested_output)
-            pairs.extend(_walk(item, exclude, ignored, wanted))
-        elif path.exists() or path.is_symlink():
-            pairs.append((item, path.name))
-        elif _has_magic(item):
-            root = _glob_root(item)
-            matches = sorted(glob.glob(item, recursive=True))
-            files = [m for m in matches if os.path.isfile(m) and wanted(m)]
-            if exclude is not None:
-                files = [f for f in files if not _inside(Path(f).resolve(), exclude)]
-            if not files:
-                raise UsageError(f"no {cfg.media} file matches {item!r}")
-            ignored.extend(m for m in matches if os.path.isfile(m) and not wanted(m))
-            pairs.extend((f, Path(os.path.relpath(f, root)).as_posix()) for f in files)
-        else:
-            raise UsageError(f"input not found: {item}")
-    return pairs, ignored
+def _local_sources(
+    item: str,
+    cfg: RunConfig,
+    wanted: Callable[[str], bool],
+    exclude: Path | None,
+    ignored: list[str],
+) -> list[tuple[str, str]]:
+    """(file, path relative to the input root) for every file of a local input."""
+    path = Path(item)
+    if path.is_dir():
+        _check_nesting(path, exclude, cfg.allow_nested_output)
+        return list(_walk(item, exclude, ignored, wanted))
+    if path.exists() or path.is_symlink():
+        return [(item, path.name)]
+    if not _has_magic(item):
+        raise UsageError(f"input not found: {item}")
+    root = _glob_root(item)
+    matches = sorted(glob.glob(item, recursive=True))
+    files = [m for m in matches if os.path.isfile(m) and wanted(m)]
+    if exclude is not None:
+        files = [f for f in files if not _inside(Path(f).resolve(), exclude)]
+    if not files:
+        raise UsageError(f"no {cfg.media} file matches {item!r}")
+    ignored.extend(m for m in matches if os.path.isfile(m) and not wanted(m))
+    return [(f, Path(os.path.relpath(f, root)).as_posix()) for f in files]
 
 
 def media_extensions(media: str) -> tuple[Mapping[str, str], Mapping[str, str], str]:
@@ -240,18 +239,14 @@ def plan(cfg: RunConfig) -> Plan:
     if out_root is not None and out_root.exists() and not out_root.is_dir():
         raise UsageError(f"-o {cfg.output} exists and is not a directory")
     wanted = media_filter(cfg.media)
+    exclude = out_root.resolve() if out_root is not None else None
     sources: list[tuple[str, str]] = []
     ignored: list[str] = []
-    local_inputs = []
     for item in map(local, cfg.inputs):
         if is_url(item):
             sources.extend(_url_sources(item, out, cfg, wanted, ignored))
         else:
-            local_inputs.append(item)
-    if local_inputs:
-        pairs, more = _sources(replace(cfg, inputs=tuple(local_inputs)), out_root)
-        ignored.extend(more)
-        sources.extend(pairs)
+            sources.extend(_local_sources(item, cfg, wanted, exclude, ignored))
     jobs: list[Job] = []
     claimed: dict[str, str] = {}
     for src, rel in sources:

@@ -34,7 +34,6 @@ class Report:
     signum: int | None = None
     stopped_early: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
-    results: list[FileResult] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:

@@ -17,7 +17,7 @@ from noisecli.report import Report, Reporter, shown
 from noisecli.storage import exists, is_url
 
 
-def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
+def process_dataset(cfg: RunConfig) -> Report:
     """Noise every input of ``cfg``; never raises for a bad file (see ``Report``).
 
     Raises ``UsageError`` before any work for a request that cannot run.
@@ -38,8 +38,6 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
     try:
         for result in driver.results():
             report.add(result)
-            if keep_results:
-                report.results.append(result)
             if manifest is not None:
                 manifest.add(result)
             reporter.result(result)
@@ -68,26 +66,26 @@ def process_dataset(cfg: RunConfig, *, keep_results: bool = False) -> Report:
 
 
 def _open_manifest(cfg: RunConfig, the_plan: Plan) -> Manifest | None:
-    if the_plan.output_root is None:
+    """Make a local OUT ready (created, writable, no stale temp file); open its manifest."""
+    out = the_plan.output_root
+    if out is None:
         return None
-    if is_url(the_plan.output_root):
-        manifest = Manifest(the_plan.output_root, cfg.seed, cfg.noise.name)
-        if cfg.manifest:
-            manifest.open()
-            return manifest
+    if not is_url(out):
+        _prepare_local_output(Path(out))
+    if not cfg.manifest:
         return None
-    out_root = Path(the_plan.output_root)
+    manifest = Manifest(out, cfg.seed, cfg.noise.name)
+    manifest.open()
+    return manifest
+
+
+def _prepare_local_output(out_root: Path) -> None:
     try:
         out_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output directory {out_root}: {exc.strerror}") from exc
     _check_writable(out_root)
     remove_stale_temp_files(out_root)
-    if not cfg.manifest:
-        return None
-    manifest = Manifest(str(out_root), cfg.seed, cfg.noise.name)
-    manifest.open()
-    return manifest
 
 
 def _check_writable(out_root: Path) -> None:
