@@ -35,6 +35,10 @@ class FileSource:
         # lossy codecs may only estimate their length: later passes must match the first
         self.expected: int | None = info.frames if exact_length(info.subtype) else None
 
+    @property
+    def frames(self) -> int | None:
+        return self.expected
+
     def blocks(self) -> Iterator[np.ndarray]:
         frames = 0
         for block in read_blocks(self.path, self.dtype, self.chunk):

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import noisecli
-from noisecli.audiomix import PowerMeter
+from noisecli.audiomix import (
+    ArraySource,
+    ExactSquares,
+    Layout,
+    PowerMeter,
+    SignalMeter,
+    analyse,
+    render,
+)
 from noisecli.cancel import Stopped, install
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
+from noisecli.io.audio import SampleFormat
+from noisecli.noise import White
+from noisecli.noise.base import stream_key
 from tests.audio_support import StopAfter, rms_dbfs, snr_db, speech_like, write
 
 
@@ -149,3 +161,69 @@ def test_a_background_with_nan_is_refused(tmp_path: Path) -> None:
         noisecli.add_noise(
             speech_like(4000, 8000), "background", background=str(tmp_path), sample_rate=8000
         )
+
+
+def test_exact_squares_is_exact_whatever_the_cut() -> None:
+    x = np.random.default_rng(1).integers(-32768, 32768, size=(300_001, 2)).astype(np.int16)
+    expected = int(np.sum(x.astype(np.int64) ** 2))
+    for size in (1, 999, 65536, 300_001):
+        acc = ExactSquares()
+        for start in range(0, len(x), size):
+            acc.add(x[start : start + size])
+        assert acc.total == expected
+    wide = ExactSquares()
+    wide.add(np.full(3 * ExactSquares.SLICE, 65535.0, np.float32))  # the largest |v| used
+    assert wide.total == 3 * ExactSquares.SLICE * 65535**2
+
+
+def test_int16_signal_power_matches_the_float_meter() -> None:
+    x = np.round(speech_like(50_000, 16000, 2) * 30000).astype(np.int16)
+    exact, floating = SignalMeter(SampleFormat("int16", 16), 2), PowerMeter(2)
+    exact.add(x)
+    floating.add(x.astype(np.float64) / 32768)
+    assert exact.mean == pytest.approx(floating.mean, rel=1e-12)
+    assert exact.frames == len(x)
+
+
+class _Unreadable:
+    """A source whose length is known and whose samples must never be read."""
+
+    frames = 48_000
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        raise AssertionError("the input was read")
+
+
+def test_level_on_pcm_of_known_length_needs_no_first_reading_pass() -> None:
+    layout = Layout(SampleFormat("int16", 16), SampleFormat("int16", 16), 2, 48000, 48_000)
+    opts = AudioOptions.from_values(level="-30dBFS")
+    plan = analyse(_Unreadable(), White(), layout, opts, 1, stream_key("a", 0))
+    assert plan.signal_power is None
+    # the gain comes from the exact power of the noise the seed produces
+    x = np.zeros((48_000, 2), np.int16)
+    y = noisecli.add_noise(x, "white", level="-30dBFS", sample_rate=48000, seed=1)
+    assert rms_dbfs(y.astype(np.float64) / 32768) == pytest.approx(-30.0, abs=0.002)
+
+
+def test_level_on_float_input_still_checks_for_nan() -> None:
+    x = speech_like(8000, 16000, 1).astype(np.float32)
+    x[100] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        noisecli.add_noise(x, "white", level="-30dBFS", sample_rate=16000, seed=1)
+
+
+@pytest.mark.parametrize("chunk", [1000, 65536])
+def test_noise_added_to_pcm16_is_measured_exactly(chunk: int) -> None:
+    """The manifest's noise RMS is the RMS of (output - input), to the last bit."""
+    x = np.round(speech_like(40_000, 16000, 2) * 32000).astype(np.int16)
+    layout = Layout(SampleFormat("int16", 16), SampleFormat("int16", 16), 2, 16000, len(x))
+    opts = AudioOptions.from_values(snr="-12")
+    source = ArraySource(x, chunk)
+    plan = analyse(source, White(), layout, opts, 5, stream_key("a", 0))
+    written: list[np.ndarray] = []
+    stats = render(plan, source, written.append)
+    y = np.concatenate(written)
+    added = np.mean((y.astype(np.int64) - x) ** 2) / 32768**2
+    assert stats.params["noise_rms_dbfs"] == round(10 * np.log10(added), 4)
+    assert stats.clipped > 0  # noise 12 dB above loud speech clips
+    assert stats.clipped == np.count_nonzero((y == 32767) | (y == -32768))

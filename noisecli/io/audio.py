@@ -84,6 +84,16 @@ class SampleFormat:
     def _container_bits(self) -> int:
         return np.dtype(self.dtype).itemsize * 8
 
+    @property
+    def container_scale(self) -> float:
+        """Full scale in the array's own units: ``2^(container bits - 1)``, 1.0 for floats."""
+        return 2.0 ** (self._container_bits - 1) if self.integer else 1.0
+
+    @property
+    def resolution_scale(self) -> float:
+        """Full scale in steps of the format's resolution: ``2^(bits - 1)``, 1.0 for floats."""
+        return 2.0 ** (self.bits - 1) if self.bits is not None else 1.0
+
     def limits(self, no_clip: bool = False) -> tuple[float, float]:
         """Valid range in full-scale units; floats are unbounded with ``no_clip``."""
         if self.bits is not None:

@@ -6,7 +6,8 @@ one pink filter ``H`` (seven real poles and zeros, within 0.05 dB of ``1/f`` in 
 1e-4·fs up to Nyquist; derived by ``bench/design_pink_filter.py``): a colour of exponent
 ``k`` is white noise through ``H^-k`` (``1/H`` for blue and violet, whose zeros become poles
 inside the unit circle), scaled by ``c`` so that the stream has unit variance:
-``n = c · (H^-k * w)``, ``w ~ N(0, 1)`` drawn per output (per channel unless ``mono``).
+``n = c · (H^-k * w)``, ``w ~ N(0, 1)`` drawn per output (per channel unless ``mono``)
+by the Box–Muller generator of :mod:`noisecli.noise.fastnormal`.
 
 The filter runs in second-order sections with their state carried from block to block
 (``scipy.signal.sosfilt`` with ``zi``), so the stream has no seams and any cut of it gives
@@ -23,7 +24,8 @@ from typing import ClassVar
 import numpy as np
 
 from noisecli.noise.base import MediaInfo, Param, Prepared
-from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
+from noisecli.noise.fastnormal import PAIRS, NormalBlocks
+from noisecli.noise.stream import MONO, AudioNoise, NoiseStream, Reblocker
 
 PINK_POLES = (
     -0.662594573005,
@@ -64,13 +66,34 @@ def colour_filter(exponent: int) -> tuple[np.ndarray, float] | None:
 
 
 class ColourStream(NoiseStream):
-    """Filtered Gaussian noise for ``channels`` channels (one shared column if ``mono``)."""
+    """Filtered Gaussian noise for ``channels`` channels (one shared column if ``mono``).
+
+    The white samples come from :class:`NormalBlocks` (float32), ``2·PAIRS // width`` frames
+    per block; white is served as float32, the filtered colours as float64.
+    """
 
     def __init__(self, exponent: int, channels: int, mono: bool) -> None:
         self.channels = channels
         self._width = 1 if mono else channels
         self._filter = colour_filter(exponent)
         self._zi: np.ndarray | None = None
+        self._normals: NormalBlocks | None = None
+        self._white: Reblocker | None = None
+
+    def _frames_per_block(self) -> int:
+        return 2 * PAIRS // self._width
+
+    def _white_block(self) -> np.ndarray:
+        if self._normals is None:  # set by _white_reader before the first call
+            raise RuntimeError("white block before the stream was seeded")
+        frames = self._frames_per_block()
+        return self._normals.next()[: frames * self._width].reshape(frames, self._width)
+
+    def _white_reader(self, rng: np.random.Generator) -> Reblocker:
+        if self._white is None:
+            self._normals = NormalBlocks(rng)
+            self._white = Reblocker(self._white_block, self._width, np.float32)
+        return self._white
 
     def _filtered(self, white: np.ndarray) -> np.ndarray:
         if self._filter is None:
@@ -80,17 +103,32 @@ class ColourStream(NoiseStream):
         sos, gain = self._filter
         if self._zi is None:
             self._zi = np.zeros((len(sos), 2, self._width))
-        out, self._zi = signal.sosfilt(sos, white, axis=0, zi=self._zi)
+        out, self._zi = signal.sosfilt(sos, white.astype(np.float64), axis=0, zi=self._zi)
         out *= gain
         return np.asarray(out)
 
     def read(self, frames: int, rng: np.random.Generator) -> np.ndarray:
+        white = self._white_reader(rng)
         if self._filter is not None and self._zi is None:
-            self._filtered(rng.standard_normal((WARMUP, self._width)))
-        block = self._filtered(rng.standard_normal((frames, self._width)))
+            self._filtered(white.read(WARMUP))
+        block = self._filtered(white.read(frames))
         if self._width != self.channels:
             return np.broadcast_to(block, (frames, self.channels))
         return block
+
+    def mean_power(self, frames: int, rng: np.random.Generator) -> float | None:
+        """White only, and only when blocks are used whole: ``Σ r²`` of the Box–Muller
+        radii (see :mod:`noisecli.noise.fastnormal`) plus the squares of the last block."""
+        per_block = self._frames_per_block()
+        if self._filter is not None or per_block * self._width != 2 * PAIRS or frames <= 0:
+            return None
+        normals = NormalBlocks(rng)
+        full, rest = divmod(frames, per_block)
+        total = sum(normals.radius_power() for _ in range(full))
+        if rest:
+            last = normals.next()[: rest * self._width].astype(np.float64)
+            total += float(np.sum(np.square(last)))
+        return total / (frames * self._width)
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,18 @@ MONO = flag_param("mono", "the same noise on every channel (default: independent
 
 
 class NoiseStream(ABC):
-    """Consecutive blocks of one output's noise, ``(frames, channels)`` float64."""
+    """Consecutive blocks of one output's noise, ``(frames, channels)`` float32 or float64."""
 
     channels: int
 
     @abstractmethod
     def read(self, frames: int, rng: np.random.Generator) -> np.ndarray:
         """The next ``frames`` frames; random draws (if any) come from ``rng`` in order."""
+
+    def mean_power(self, frames: int, rng: np.random.Generator) -> float | None:
+        """Mean square of the first ``frames`` frames of a fresh stream, if it can be had
+        without producing them (None otherwise); the stream must not be read afterwards."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files held by the stream."""
@@ -61,14 +66,16 @@ class Reblocker:
     computes (filters, resampling, file reads) is independent of the caller's block size.
     """
 
-    def __init__(self, produce: Callable[[], np.ndarray], channels: int) -> None:
+    def __init__(
+        self, produce: Callable[[], np.ndarray], channels: int, dtype: type = np.float64
+    ) -> None:
         self._produce = produce
-        self._block = np.empty((0, channels))
+        self._block: np.ndarray = np.empty((0, channels), dtype)
         self._pos = 0
         self.channels = channels
 
     def read(self, frames: int) -> np.ndarray:
-        out = np.empty((frames, self.channels))
+        out = np.empty((frames, self.channels), self._block.dtype)
         filled = 0
         while filled < frames:
             if self._pos == len(self._block):

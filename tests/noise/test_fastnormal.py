@@ -1,0 +1,76 @@
+"""The Box–Muller block generator behind the audio noises: Gaussian, independent, seekable.
+
+Statistical tolerances (n = 2^20 ≈ 10^6 values, fixed seeds):
+- Kolmogorov–Smirnov: √n·D follows the Kolmogorov distribution under H0, whose 0.999
+  quantile is 1.95, so D < 1.95/√n is a test at level 0.001.
+- mean: SE 1/√n; variance: SE √(2/n) (the variance of Z² is 2); we allow 5 SE.
+- tail fractions P(|Z| > k): binomial SE √(p(1-p)/n); we allow 5 SE.
+- correlations of independent unit-variance values: SE 1/√n; we allow 5 SE.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from noisecli.noise.fastnormal import PAIRS, NormalBlocks
+
+BLOCKS = (1 << 20) // (2 * PAIRS)
+N = BLOCKS * 2 * PAIRS
+
+
+def _values(seed: int = 3) -> np.ndarray:
+    blocks = NormalBlocks(np.random.default_rng(seed))
+    return np.concatenate([blocks.next() for _ in range(BLOCKS)]).astype(np.float64)
+
+
+def test_is_standard_normal() -> None:
+    z = _values()
+    assert N >= 10**6
+    assert stats.kstest(z, "norm").statistic < 1.95 / np.sqrt(N)
+    assert abs(z.mean()) < 5 / np.sqrt(N)
+    assert abs(z.var() - 1) < 5 * np.sqrt(2 / N)
+
+
+@pytest.mark.parametrize("k", [1.0, 2.0, 3.0, 4.0])
+def test_tails_are_present_in_the_right_proportion(k: float) -> None:
+    z = _values(4)
+    p = 2 * stats.norm.sf(k)
+    assert abs(np.mean(np.abs(z) > k) - p) < 5 * np.sqrt(p * (1 - p) / N)
+
+
+def test_extreme_values_reach_beyond_five_sigma_over_many_values() -> None:
+    # P(|Z| > 5) = 5.7e-7: over 2^24 values about 9.6 are expected, P(none) = e^-9.6
+    blocks = NormalBlocks(np.random.default_rng(5))
+    peak = max(float(np.abs(blocks.next()).max()) for _ in range(1 << 24 >> 14))
+    assert 5.0 < peak <= np.sqrt(2 * 25 * np.log(2))
+
+
+@pytest.mark.parametrize("lag", [1, 2, 3, PAIRS])  # PAIRS: the two halves of one pair
+def test_values_and_their_squares_are_uncorrelated(lag: int) -> None:
+    z = _values(6)
+    limit = 5 / np.sqrt(N)
+    assert abs(np.corrcoef(z[:-lag], z[lag:])[0, 1]) < limit
+    assert abs(np.corrcoef(z[:-lag] ** 2, z[lag:] ** 2)[0, 1]) < limit
+
+
+def test_same_generator_state_same_values_and_different_seeds_differ() -> None:
+    a, b, c = (NormalBlocks(np.random.default_rng(s)) for s in (1, 1, 2))
+    first = a.next()
+    assert np.array_equal(first, b.next())
+    assert not np.array_equal(first, c.next())
+    assert first.dtype == np.float32 and first.shape == (2 * PAIRS,)
+
+
+def test_radius_power_is_the_power_of_the_block_it_skips() -> None:
+    skipping, reading = (
+        NormalBlocks(np.random.default_rng(8)),
+        NormalBlocks(np.random.default_rng(8)),
+    )
+    for _ in range(3):
+        block = reading.next().astype(np.float64)
+        # the values are r·cos θ rounded to float32: relative error a few 1e-7 at most
+        assert skipping.radius_power() == pytest.approx(float(np.sum(block**2)), rel=1e-6)
+    # skipping leaves the stream exactly where reading does
+    assert np.array_equal(skipping.next(), reading.next())
