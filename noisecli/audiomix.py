@@ -358,11 +358,7 @@ class Mixer:
         self._out_factor = write.container_scale / unit if write.integer else 1.0
         self._dtype = write.dtype
         self._unit = unit
-        exact = (
-            read.dtype == write.dtype == "int16"
-            and (read.bits or 0) <= (write.bits or 0)
-            and scale == 1.0
-        )
+        exact = read.dtype == write.dtype == "int16" and write.bits == 16 and scale == 1.0
         self._exact_added = ExactSquares() if exact else None
         self._added = PowerMeter(layout.channels)
         self.signal = SignalMeter(read, layout.channels) if measure_signal else None
@@ -389,14 +385,15 @@ class Mixer:
             self.clipped += int(np.count_nonzero(y < self._lo) + np.count_nonzero(y > self._hi))
             np.clip(y, self._lo, self._hi, out=y)
         self.values += y.size
+        if self._exact_added is not None:  # 16-bit PCM in and out, x on the output's grid
+            out: np.ndarray = y.astype(self._dtype)
+            self._exact_added.add(np.subtract(out, block, dtype=np.int32))
+            return out
         x -= y  # minus the noise actually added
-        if self._exact_added is not None:
-            self._exact_added.add(x)
-        else:
-            self._added.add(x)
+        self._added.add(x)
         if self._out_factor != 1.0:
             y *= self._out_factor
-        out: np.ndarray = y.astype(self._dtype)
+        out = y.astype(self._dtype)
         return out
 
     @property

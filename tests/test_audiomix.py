@@ -171,9 +171,9 @@ def test_exact_squares_is_exact_whatever_the_cut() -> None:
         for start in range(0, len(x), size):
             acc.add(x[start : start + size])
         assert acc.total == expected
-    wide = ExactSquares()
-    wide.add(np.full(3 * ExactSquares.SLICE, 65535.0, np.float32))  # the largest |v| used
-    assert wide.total == 3 * ExactSquares.SLICE * 65535**2
+    wide = ExactSquares()  # the largest |v| used: an int16 output minus an int16 input
+    wide.add(np.array([65535, -65535, 3] * ExactSquares.SLICE, np.int32))
+    assert wide.total == ExactSquares.SLICE * (2 * 65535**2 + 9)
 
 
 def test_int16_signal_power_matches_the_float_meter() -> None:

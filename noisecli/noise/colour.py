@@ -117,14 +117,15 @@ class ColourStream(NoiseStream):
         return block
 
     def mean_power(self, frames: int, rng: np.random.Generator) -> float | None:
-        """White only, and only when blocks are used whole: ``Σ r²`` of the Box–Muller
-        radii (see :mod:`noisecli.noise.fastnormal`) plus the squares of the last block."""
+        """White only, and only when blocks are used whole: the powers of the whole blocks
+        are drawn without the blocks (see :mod:`noisecli.noise.fastnormal`), the last,
+        partial block is drawn and measured."""
         per_block = self._frames_per_block()
         if self._filter is not None or per_block * self._width != 2 * PAIRS or frames <= 0:
             return None
         normals = NormalBlocks(rng)
         full, rest = divmod(frames, per_block)
-        total = sum(normals.radius_power() for _ in range(full))
+        total = float(np.sum(normals.block_powers(full)))
         if rest:
             last = normals.next()[: rest * self._width].astype(np.float64)
             total += float(np.sum(np.square(last)))

@@ -1,19 +1,22 @@
 """Standard normal samples in float32, about five times faster than numpy's own.
 
-Box–Muller on 24-bit uniforms from two PCG64 streams, one for the radii, one for the angles:
+Box–Muller over 24-bit uniforms, in blocks of ``2·PAIRS`` values whose power is drawn first:
 
-    u = (a + 1/2) · 2^-24,   v = b · 2^-24,   r = sqrt(-2 ln u),   θ = 2π v
-    z1 = r cos θ,   z2 = r sin θ          (independent N(0, 1))
+    u_i = (a_i + 1/2) · 2^-24,   E_i = -ln u_i          (i < PAIRS, E_i ~ Exp(1))
+    S ~ Gamma(PAIRS, 1),         r_i² = 2 S · E_i / Σ E_j
+    θ_i = 2π · b_i · 2^-24,      z = (r_i cos θ_i | r_i sin θ_i)
 
-with ``a``, ``b`` the top 24 bits of consecutive 32-bit words. Values come in fixed blocks
-of ``2·PAIRS``: the cosines of a block, then its sines. Blocks are drawn whole whatever the
-caller asks for, so any cut of the stream gives the same values. ``|z| ≤ sqrt(2 ln 2^25)
-≈ 5.89``: the tail beyond has probability 4e-9. ``z1² + z2² = r²``, so the power of a
-block is known from its radii alone (``radius_power``), at a third of the cost of the
-block itself.
+``a_i``, ``b_i`` are the top 24 bits of 32-bit words from two PCG64 streams (radii,
+angles), ``S`` comes from a third. Given their sum, iid exponentials are uniform on the
+simplex and independent of the sum, so replacing ``Σ E`` by an independent
+``S ~ Gamma(PAIRS, 1)`` leaves the ``r_i²`` iid ``2·Exp(1)``: the values are exactly iid
+N(0, 1) (Box–Muller), yet the power of every block, ``Σ z² = 2S``, is known without
+drawing the block (``block_powers``). That is what makes an exact noise level cost
+nothing. A block holds the cosines, then the sines; blocks are drawn whole whatever
+the caller asks for, so any cut of the stream gives the same values.
 
 numpy's ziggurat (``Generator.standard_normal``) calls its bit generator once per value
-and costs 14-20 ns per value on a 2-core Xeon; this costs ~3 ns (bench/kernel.py).
+and costs 14-20 ns per value on a 2-core Xeon; this costs ~3.7 ns (bench/kernel.py).
 """
 
 from __future__ import annotations
@@ -29,29 +32,27 @@ class NormalBlocks:
     """Consecutive blocks of ``2·PAIRS`` independent float32 N(0, 1) values."""
 
     def __init__(self, rng: np.random.Generator) -> None:
-        seeds = rng.integers(0, 2**63, size=2, dtype=np.int64)
+        seeds = rng.integers(0, 2**63, size=3, dtype=np.int64)
         self._radii = np.random.PCG64(int(seeds[0]))
         self._angles = np.random.PCG64(int(seeds[1]))
+        self._sums = np.random.Generator(np.random.PCG64(int(seeds[2])))
         self._r = np.empty(PAIRS, np.float32)
         self._t = np.empty(PAIRS, np.float32)
-
-    def _next_radii(self) -> np.ndarray:
-        """r² = -2 ln u for the next block (in ``self._r``)."""
-        bits = self._radii.random_raw(PAIRS // 2).view(np.uint32)
-        np.right_shift(bits, 8, out=bits)
-        r = self._r
-        np.copyto(r, bits, casting="unsafe")
-        r += np.float32(0.5)
-        r *= _SCALE
-        np.log(r, out=r)
-        r *= np.float32(-2.0)
-        return r
 
     def next(self, out: np.ndarray | None = None) -> np.ndarray:
         """The next block (into ``out`` if given: float32, ``2·PAIRS`` values)."""
         if out is None:
             out = np.empty(2 * PAIRS, np.float32)
-        r = np.sqrt(self._next_radii(), out=self._r)
+        r = self._r
+        bits = self._radii.random_raw(PAIRS // 2).view(np.uint32)
+        np.right_shift(bits, 8, out=bits)
+        np.copyto(r, bits, casting="unsafe")
+        r += np.float32(0.5)
+        r *= _SCALE
+        np.log(r, out=r)  # -E
+        power = 2.0 * float(self._sums.standard_gamma(PAIRS))
+        r *= np.float32(power / float(np.sum(r, dtype=np.float64)))  # (-E)·2S/(-ΣE)
+        np.sqrt(r, out=r)
         bits = self._angles.random_raw(PAIRS // 2).view(np.uint32)
         np.right_shift(bits, 8, out=bits)
         t = self._t
@@ -63,11 +64,12 @@ class NormalBlocks:
         out[PAIRS:] *= r
         return out
 
-    def radius_power(self) -> float:
-        """Skip the next block, returning the sum of its squares (``Σ r²``, float64 sum).
+    def block_powers(self, count: int) -> np.ndarray:
+        """Skip the next ``count`` blocks, returning the sum of squares of each (``2S``).
 
-        Equal to ``float(np.sum(np.square(block, dtype=float64)))`` of the skipped block
-        up to float32 rounding of the values (relative 1e-7).
+        Equal to ``np.sum(np.square(block, dtype=float64))`` of each skipped block up to
+        float32 rounding of its values (relative 1e-6).
         """
-        self._angles.advance(PAIRS // 2)
-        return float(np.sum(self._next_radii(), dtype=np.float64))
+        self._radii.advance(count * PAIRS // 2)
+        self._angles.advance(count * PAIRS // 2)
+        return 2.0 * self._sums.standard_gamma(PAIRS, size=count)

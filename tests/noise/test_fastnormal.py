@@ -63,14 +63,22 @@ def test_same_generator_state_same_values_and_different_seeds_differ() -> None:
     assert first.dtype == np.float32 and first.shape == (2 * PAIRS,)
 
 
-def test_radius_power_is_the_power_of_the_block_it_skips() -> None:
-    skipping, reading = (
-        NormalBlocks(np.random.default_rng(8)),
-        NormalBlocks(np.random.default_rng(8)),
-    )
-    for _ in range(3):
-        block = reading.next().astype(np.float64)
-        # the values are r·cos θ rounded to float32: relative error a few 1e-7 at most
-        assert skipping.radius_power() == pytest.approx(float(np.sum(block**2)), rel=1e-6)
+def test_block_powers_are_the_powers_of_the_blocks_they_skip() -> None:
+    skipping = NormalBlocks(np.random.default_rng(8))
+    reading = NormalBlocks(np.random.default_rng(8))
+    blocks = [reading.next().astype(np.float64) for _ in range(3)]
+    powers = skipping.block_powers(3)
+    # the values are r·cos θ rounded to float32: relative error a few 1e-7 at most
+    assert powers == pytest.approx([float(np.sum(b**2)) for b in blocks], rel=1e-6)
     # skipping leaves the stream exactly where reading does
     assert np.array_equal(skipping.next(), reading.next())
+
+
+def test_block_powers_follow_their_chi_square_law() -> None:
+    """Σz² over a block of m = 2·PAIRS iid N(0, 1) is χ²(m): mean m, variance 2m.
+    Over 4000 blocks the mean of the powers has SE √(2m/4000); we allow 5 SE, and
+    the spread of the powers must match √(2m) within 5 % (SE of a sd ≈ sd/√(2·4000))."""
+    m, count = 2 * PAIRS, 4000
+    powers = NormalBlocks(np.random.default_rng(9)).block_powers(count)
+    assert abs(powers.mean() - m) < 5 * np.sqrt(2 * m / count)
+    assert powers.std() == pytest.approx(np.sqrt(2 * m), rel=0.05)
