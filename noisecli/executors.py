@@ -43,6 +43,17 @@ def single_threaded_opencv(media: str) -> None:
     cv2().setNumThreads(1)
 
 
+def preload_codecs(media: str) -> None:
+    """Import the codec library (OpenCV or soundfile) here, before the workers fork, so
+    that they inherit it instead of each loading it again (0.2 s of CPU per worker)."""
+    if media == "image":
+        single_threaded_opencv(media)
+    else:
+        from noisecli.io.audio import soundfile
+
+        soundfile()
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -75,6 +86,8 @@ def run_pool(
     unsent: deque[Job] = deque()  # taken from the source but never started
     existed: dict[str, bool] = {}  # did a job's output exist before its first attempt?
     source = iter(jobs)
+    if _pool_context().get_start_method() == "fork":
+        preload_codecs(cfg.media)
     while True:
         crashed: list[Job] = []
         with ProcessPoolExecutor(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pytest
 
 from noisecli.config import RunConfig
 from noisecli.noise.base import MediaInfo, Noise, Prepared
@@ -59,3 +62,19 @@ def test_worker_death_and_bugs_fail_only_their_file(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == [
         f"ok{i:02d}.png" for i in range(12)
     ]
+
+
+@pytest.mark.parametrize(
+    ("media", "check"),
+    [
+        ("audio", "'soundfile' in sys.modules and 'cv2' not in sys.modules"),
+        ("image", "sys.modules['cv2'].getNumThreads() == 1"),
+    ],
+)
+def test_codecs_are_loaded_once_before_the_workers_fork(media: str, check: str) -> None:
+    code = (
+        "import sys; from noisecli.executors import preload_codecs; "
+        f"preload_codecs({media!r}); print({check})"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
