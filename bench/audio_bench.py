@@ -7,14 +7,18 @@ import contextlib
 import cProfile
 import io
 import pstats
+import shlex
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import audio_corpus
 import measure
+
+from noisecli.audiomix import TILE_VALUES
 
 BENCH = Path(__file__).resolve().parent
 FLOORS = BENCH / "audio_floors.py"
@@ -31,6 +35,7 @@ class AudioReport:
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     profile: str = ""
+    stages: list[str] = field(default_factory=list)
 
 
 def _noisecli(src: Path, out: Path, *level: str) -> list[str]:
@@ -67,6 +72,21 @@ def long_commands(src: Path, reps: int) -> list[measure.Command]:
             reps,
         ),
     ]
+
+
+def sox_command(src: Path, reps: int) -> measure.Command | None:
+    """SoX adding white noise at LEVEL dBFS RMS: the input mixed (``-m``, unit gains) with a
+    ``synth whitenoise`` of the same length (uniform on ±1, so RMS 1/√3 before ``vol``)."""
+    if shutil.which("sox") is None:
+        return None
+    out = audio_corpus.CORPUS / "out" / src.parent.name / "sox"
+    amplitude = 10 ** (float(LEVEL.removesuffix("dBFS")) / 20) * 3**0.5
+    noise = f"|sox {shlex.quote(str(src))} -p synth whitenoise vol {amplitude:.6f}"
+    mix = ["sox", "-m", "-v", "1", str(src), "-v", "1", noise, str(out / src.name)]
+    script = f"mkdir -p {shlex.quote(str(out))} && {shlex.join(mix)}"
+    return measure.Command(
+        f"SoX synth whitenoise, mixed in at {LEVEL}", ["sh", "-c", script], out, reps
+    )
 
 
 def small_commands(src: Path, reps: int) -> list[measure.Command]:
@@ -124,6 +144,75 @@ def profile_long(src: Path, out: Path, top: int = 12) -> str:
     return "\n".join([total, *lines[start : start + top + 1]])
 
 
+def stage_table(src: Path) -> list[str]:
+    """Where the time of ``noisecli audio --level`` goes on ``src``, stage by stage, one
+    thread: the first pass (the noise power), reading, drawing the noise, mixing (scale,
+    add, round, clip, count, measure) and writing, each timed alone over the whole file."""
+    from noisecli.audiofile import FileSource
+    from noisecli.audiomix import Layout, Mixer, NoisePass, analyse
+    from noisecli.config import AudioOptions
+    from noisecli.io.audio import AudioWriter, probe, sample_format
+    from noisecli.noise import White
+    from noisecli.noise.base import stream_key
+
+    info = probe(str(src))
+    fmt = sample_format(info.subtype)
+    layout = Layout(fmt, fmt, info.channels, info.sample_rate, info.frames)
+    opts = AudioOptions.from_values(level=LEVEL)
+    source = FileSource(str(src), info, 65536)
+    key = stream_key(src.name, 0)
+    times: dict[str, float] = {}
+
+    start = time.perf_counter()
+    plan = analyse(source, White(), layout, opts, 1, key)
+    times["first pass (noise power, no reading)"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for _ in source.blocks():
+        pass
+    times["read (int16 blocks)"] = time.perf_counter() - start
+
+    noise_pass = NoisePass(plan.noise, layout, opts, 1, key)
+    mixer = Mixer(layout, opts, plan.gain, plan.scale, True)
+    draw = mix = 0.0
+    for block in source.blocks():
+        tile = max(1, TILE_VALUES // layout.channels)
+        for pos in range(0, len(block), tile):
+            x = block[pos : pos + tile]
+            start = time.perf_counter()
+            n = noise_pass.stream.read(len(x), noise_pass.rng)
+            draw += time.perf_counter() - start
+            start = time.perf_counter()
+            mixer.mix(x, n)
+            mix += time.perf_counter() - start
+    times["draw the noise (Box–Muller)"] = draw
+    times["mix (scale, add, round, clip, count, measure)"] = mix
+
+    out = audio_corpus.CORPUS / "out" / "stages.wav"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    blocks = list(source.blocks())
+    start = time.perf_counter()
+    with AudioWriter(str(out), info.container, info.subtype, info.sample_rate, info.channels) as w:
+        for block in blocks:
+            w.write(block)
+    times["write (int16 blocks)"] = time.perf_counter() - start
+    out.unlink()
+
+    values = info.frames * info.channels
+    total = sum(times.values())
+    lines = [
+        f"| stage ({info.frames / info.sample_rate / 60:.0f}-minute 48 kHz stereo PCM_16, "
+        "one thread) | s | ns per value | share |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, seconds in times.items():
+        lines.append(
+            f"| {name} | {seconds:.2f} | {seconds / values * 1e9:.2f} | {seconds / total:.0%} |"
+        )
+    lines.append(f"| total | {total:.2f} | {total / values * 1e9:.2f} | 100% |")
+    return lines
+
+
 def run_audio(quick: bool, reps: int) -> AudioReport:
     report = AudioReport()
     seconds = 300 if quick else 3600
@@ -132,6 +221,9 @@ def run_audio(quick: bool, reps: int) -> AudioReport:
     small = audio_corpus.build_speech()
 
     cmds = long_commands(long_file, reps)
+    sox = sox_command(long_file, max(1, reps - 2) if not quick else 1)
+    if sox is not None:
+        cmds.append(sox)
     measure.run_side_by_side(cmds)
     title = f"### One {seconds // 60}-minute 48 kHz stereo PCM_16 WAV"
     table = measure.ratio_table(title, cmds, [("× int16 copy", cmds[0])])
@@ -193,8 +285,7 @@ def run_audio(quick: bool, reps: int) -> AudioReport:
     short = audio_corpus.build_long(300)
     report.profile = profile_long(short, audio_corpus.CORPUS / "out" / "profile")
     shutil.rmtree(audio_corpus.CORPUS / "out", ignore_errors=True)
+    report.stages = stage_table(short)
     if shutil.which("sox") is None:
         report.notes.append("SoX not installed: skipped (`apt-get install sox`).")
-    else:
-        report.notes.append("SoX is installed but not yet part of the audio tables.")
     return report

@@ -254,6 +254,11 @@ def main() -> None:
         *sections,
         *(["## Audio", "", *audio.sections] if audio.sections else []),
         *(
+            ["### Where the time goes (audio, --level)", "", *audio.stages, ""]
+            if audio.stages
+            else []
+        ),
+        *(
             [
                 "cProfile of `noisecli audio --level` on a 5-minute 48 kHz stereo file:",
                 "",
