@@ -8,9 +8,9 @@ over all frames and channels, in full-scale units). The noise gain then follows 
 
 The input is read in that first pass only when needed (an SNR, a float format to check for
 NaN/Inf, or a length unknown before decoding); ``Pn`` is the power of the exact noise the
-seed produces, which white noise gives from its Box–Muller radii without drawing the
-samples. With ``--on-clip scale`` or ``error`` a second pass finds the peaks of ``x + g·n``.
-``render`` regenerates the same stream (same seed) and writes ``y = s·(x + g·n)`` rounded
+seed produces, which white noise knows without drawing the samples (each block's power is
+drawn first, see ``noisecli.noise.fastnormal``). With ``--on-clip scale`` or ``error`` a
+second pass finds the peaks of ``x + g·n``. ``render`` regenerates the same stream (same seed) and writes ``y = s·(x + g·n)`` rounded
 and clipped to the output format, in cache-sized tiles. Power sums are exact integers
 (16-bit PCM) or run over fixed segments of frames, so ``g`` (and every output byte) is the
 same whatever the block size. Memory is a few blocks, whatever the length of the file.
@@ -173,7 +173,7 @@ class NoisePass:
         """Mean square of the first ``frames`` frames of the stream (then closed).
 
         With ``shortcut`` the stream may compute it without producing the samples
-        (white noise: from its radii, exact to float32 rounding).
+        (white noise: from the powers drawn for its blocks, exact to float32 rounding).
         """
         try:
             power = self.stream.mean_power(frames, self.rng) if shortcut else None
