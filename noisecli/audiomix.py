@@ -10,8 +10,9 @@ The input is read in that first pass only when needed (an SNR, a float format to
 NaN/Inf, or a length unknown before decoding); ``Pn`` is the power of the exact noise the
 seed produces, which white noise knows without drawing the samples (each block's power is
 drawn first, see ``noisecli.noise.fastnormal``). With ``--on-clip scale`` or ``error`` a
-second pass finds the peaks of ``x + g·n``. ``render`` regenerates the same stream (same seed) and writes ``y = s·(x + g·n)`` rounded
-and clipped to the output format, in cache-sized tiles. Power sums are exact integers
+second pass finds the peaks of ``x + g·n``. ``render`` regenerates the same stream (same
+seed) and writes ``y = s·(x + g·n)`` rounded and clipped to the output format, in
+cache-sized tiles. Power sums are exact integers
 (16-bit PCM) or run over fixed segments of frames, so ``g`` (and every output byte) is the
 same whatever the block size. Memory is a few blocks, whatever the length of the file.
 Nothing here knows about files or the command line.
