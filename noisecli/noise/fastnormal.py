@@ -16,12 +16,18 @@ nothing. A block holds the cosines, then the sines; blocks are drawn whole whate
 the caller asks for, so any cut of the stream gives the same values.
 
 numpy's ziggurat (``Generator.standard_normal``) calls its bit generator once per value
-and costs 14-20 ns per value on a 2-core Xeon; this costs ~3.7 ns (bench/kernel.py).
+and costs 14-20 ns per value on a 2-core Xeon; this costs ~4 ns. It feeds the audio noises
+and the float path of the image noises (gaussian on float images, speckle, sensor);
+gaussian on 8/16-bit images has its own integer path (``normal_tiles``).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from noisecli.noise.stream import Reblocker
 
 PAIRS = 8192  # a block is 2·PAIRS values: 64 KiB of float32, cache-sized
 _SCALE = np.float32(2.0**-24)
@@ -73,3 +79,21 @@ class NormalBlocks:
         self._radii.advance(count * PAIRS // 2)
         self._angles.advance(count * PAIRS // 2)
         return 2.0 * self._sums.standard_gamma(PAIRS, size=count)
+
+
+class NormalField:
+    """One output's stream of N(0, 1) fields for consecutive chunks, in order.
+
+    Seeded from the output's noise generator on first use and drawn in whole blocks, so the
+    values depend neither on the chunk sizes nor on anything else drawn from ``rng`` later.
+    """
+
+    def __init__(self) -> None:
+        self._values: Reblocker | None = None
+
+    def __call__(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """The next ``prod(shape)`` values as a float32 array of ``shape``."""
+        if self._values is None:
+            blocks = NormalBlocks(rng)
+            self._values = Reblocker(lambda: blocks.next().reshape(-1, 1), 1, np.float32)
+        return self._values.read(math.prod(shape)).reshape(shape)

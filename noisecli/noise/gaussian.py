@@ -9,6 +9,7 @@ import numpy as np
 
 from noisecli.config import Level
 from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, level_param
+from noisecli.noise.fastnormal import NormalField
 from noisecli.noise.normal_tiles import NormalTiles, supported
 from noisecli.noise.params import MONO
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
@@ -50,13 +51,13 @@ class Gaussian(Graded):
             "unit": "%" if self.std.percent else "8-bit levels",
             "mono": self.mono,
         }
-        return Prepared(params, (np.float32(sigma), np.float32(mu)))
+        return Prepared(params, (np.float32(sigma), np.float32(mu), NormalField()))
 
     def apply(
         self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        sigma, mu = prepared.state
-        field = rng.standard_normal(field_shape(chunk, self.mono), dtype=np.float32)
+        sigma, mu, normals = prepared.state
+        field = normals(rng, field_shape(chunk, self.mono))
         field *= sigma
         if mu:
             field += mu
@@ -69,7 +70,7 @@ class Gaussian(Graded):
         """uint8/uint16 images: rounded noise from OpenCV's generator, re-seeded per tile."""
         if info.media != "image" or not supported(info.dtype):
             return None
-        sigma, mu = prepared.state
+        sigma, mu, _ = prepared.state
         return NormalTiles(
             rng, info.shape[0], info.dtype, info.lo, info.hi, float(mu), float(sigma), self.mono
         )

@@ -12,6 +12,7 @@ import numpy as np
 from noisecli.config import Level
 from noisecli.errors import UsageError
 from noisecli.noise.base import MediaInfo, Noise, Param, Prepared
+from noisecli.noise.fastnormal import NormalField
 from noisecli.noise.params import (
     MONO,
     changed_fields,
@@ -115,17 +116,17 @@ class Sensor(Noise):
             shot, read = brooks_levels(iso_like, rng)
             params["iso_like"] = float(f"{iso_like:.6g}")
         params.update(shot=float(f"{shot:.6g}"), read=float(f"{read:.6g}"), mono=self.mono)
-        return Prepared(params, (np.float32(shot), np.float32(read)))
+        return Prepared(params, (np.float32(shot), np.float32(read), NormalField()))
 
     def apply(
         self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        shot, read = prepared.state
+        shot, read, normals = prepared.state
         if shot == 0 and read == 0:
             return chunk
         linear = srgb_to_linear(unit_intensity(chunk, info))
         std = np.sqrt(linear * shot + read)
-        std *= rng.standard_normal(field_shape(chunk, self.mono), dtype=np.float32)
+        std *= normals(rng, field_shape(chunk, self.mono))
         linear += std
         np.clip(linear, 0.0, 1.0, out=linear)
         out = linear_to_srgb(linear)

@@ -9,6 +9,7 @@ import numpy as np
 
 from noisecli.config import Level
 from noisecli.noise.base import MediaInfo, Param, Prepared
+from noisecli.noise.fastnormal import NormalField
 from noisecli.noise.params import MONO, number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
 from noisecli.noise.units import field_shape
@@ -38,12 +39,13 @@ class Speckle(Graded):
 
     def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
         std = self.std.draw(rng)
-        return Prepared({"std": round(std, 6), "mono": self.mono}, np.float32(std))
+        return Prepared({"std": round(std, 6), "mono": self.mono}, (np.float32(std), NormalField()))
 
     def apply(
         self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        field = rng.standard_normal(field_shape(chunk, self.mono), dtype=np.float32)
-        field *= prepared.state
+        std, normals = prepared.state
+        field = normals(rng, field_shape(chunk, self.mono))
+        field *= std
         chunk += chunk * field
         return chunk

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from noisecli.noise.fastnormal import PAIRS, NormalBlocks
+from noisecli.noise.fastnormal import PAIRS, NormalBlocks, NormalField
 
 BLOCKS = (1 << 20) // (2 * PAIRS)
 N = BLOCKS * 2 * PAIRS
@@ -82,3 +82,17 @@ def test_block_powers_follow_their_chi_square_law() -> None:
     powers = NormalBlocks(np.random.default_rng(9)).block_powers(count)
     assert abs(powers.mean() - m) < 5 * np.sqrt(2 * m / count)
     assert powers.std() == pytest.approx(np.sqrt(2 * m), rel=0.05)
+
+
+def test_a_normal_field_is_the_same_stream_however_the_chunks_are_cut() -> None:
+    whole = NormalField()(np.random.default_rng(2), (10, 5, 3))
+    field, rng = NormalField(), np.random.default_rng(2)
+    parts = [field(rng, (rows, 5, 3)) for rows in (3, 1, 6)]
+    assert np.array_equal(np.concatenate(parts), whole)
+    assert whole.dtype == np.float32
+    # later draws from the same generator do not change a field already seeded from it
+    rng = np.random.default_rng(2)
+    field = NormalField()
+    first = field(rng, (3, 5, 3))
+    rng.standard_normal(100)
+    assert np.array_equal(np.concatenate([first, field(rng, (7, 5, 3))]), whole)
