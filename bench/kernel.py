@@ -21,7 +21,8 @@ STD = 25.0
 
 
 class FloatGaussian(Gaussian):
-    """Gaussian without its integer fast path: the float32 path every image took before."""
+    """Gaussian without its integer fast path: the float32 path float images take (a
+    Box–Muller field, float add, round, clip)."""
 
     def native_kernel(
         self, info: MediaInfo, prepared: Prepared, rng: np.random.Generator
@@ -46,7 +47,7 @@ def kernels(img: np.ndarray) -> dict[str, Callable[[int], np.ndarray]]:
 
     return {
         "noisecli gaussian (add_noise)": lambda seed: add_noise(img, std=STD, seed=seed),
-        "noisecli float32 path (before the fast path)": lambda seed: add_noise(
+        "noisecli float32 path (Box–Muller field, as float images take)": lambda seed: add_noise(
             img, FloatGaussian.from_options({"std": STD}), seed=seed
         ),
         "numpy one-liner (np.random.randn, float64)": lambda seed: np.clip(
