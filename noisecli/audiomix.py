@@ -349,16 +349,11 @@ class Mixer:
     ) -> None:
         read, write = layout.read, layout.write
         self.work = self.work_dtype(layout)
-        unit = write.resolution_scale
-        self._x_factor = scale * unit / read.container_scale
-        self._n_factor = gain * scale * unit
-        lo, hi = write.limits(opts.no_clip)
-        self._lo, self._hi = lo * unit, hi * unit
-        self._clip = math.isfinite(hi)
-        self._round = write.integer
-        self._out_factor = write.container_scale / unit if write.integer else 1.0
-        self._dtype = write.dtype
-        self._unit = unit
+        self._write = write
+        self._no_clip = opts.no_clip
+        self._unit = write.resolution_scale
+        self._x_factor = scale * self._unit / read.container_scale
+        self._n_factor = gain * scale * self._unit
         exact = read.dtype == write.dtype == "int16" and write.bits == 16 and scale == 1.0
         self._exact_added = ExactSquares() if exact else None
         self._added = PowerMeter(layout.channels)
@@ -380,22 +375,15 @@ class Mixer:
             x *= self._x_factor
         y = np.multiply(noise, self.work(self._n_factor), dtype=self.work)
         y += x
-        if self._round:
-            np.rint(y, out=y)
-        if self._clip:
-            self.clipped += int(np.count_nonzero(y < self._lo) + np.count_nonzero(y > self._hi))
-            np.clip(y, self._lo, self._hi, out=y)
+        self.clipped += self._write.round_clip(y, self._no_clip)
         self.values += y.size
         if self._exact_added is not None:  # 16-bit PCM in and out, x on the output's grid
-            out: np.ndarray = y.astype(self._dtype)
+            out = self._write.cast(y)
             self._exact_added.add(np.subtract(out, block, dtype=np.int32))
             return out
         x -= y  # minus the noise actually added
         self._added.add(x)
-        if self._out_factor != 1.0:
-            y *= self._out_factor
-        out = y.astype(self._dtype)
-        return out
+        return self._write.cast(y)
 
     @property
     def added_power(self) -> float:

@@ -112,19 +112,29 @@ class SampleFormat:
 
         ``y`` (float64, full-scale units) is modified in place.
         """
-        if self.bits is None:
-            lo, hi = self.limits(no_clip)
-            if np.isfinite(hi):
-                y, clipped = clip_to_range(y, lo, hi, integer=False)
-            else:
-                clipped = 0
-            return y.astype(self.dtype), clipped
-        y *= 2.0 ** (self.bits - 1)
-        top = 2.0 ** (self.bits - 1)
-        y, clipped = clip_to_range(y, -top, top - 1, integer=True)
-        if self.bits < self._container_bits:
-            y *= 2.0 ** (self._container_bits - self.bits)
-        return y.astype(self.dtype), clipped
+        if self.integer:
+            y *= self.resolution_scale
+        clipped = self.round_clip(y, no_clip)
+        return self.cast(y), clipped
+
+    def round_clip(self, y: np.ndarray, no_clip: bool = False) -> int:
+        """Round ``y`` (in steps of the resolution) to integers for PCM and clip it to the
+        format's range, in place; return how many values lay outside the range."""
+        lo, hi = self.limits(no_clip)
+        if not np.isfinite(hi):
+            return 0
+        unit = self.resolution_scale
+        _, clipped = clip_to_range(y, lo * unit, hi * unit, integer=self.integer)
+        return clipped
+
+    def cast(self, y: np.ndarray) -> np.ndarray:
+        """The output block for ``y`` in steps of the resolution (already rounded and
+        clipped; modified in place): 24-bit PCM moves to the top of its int32, then the
+        dtype's cast."""
+        if self.integer and self.container_scale != self.resolution_scale:
+            y *= self.container_scale / self.resolution_scale
+        out: np.ndarray = y.astype(self.dtype)
+        return out
 
 
 def sample_format(subtype: str) -> SampleFormat:

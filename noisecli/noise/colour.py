@@ -24,8 +24,8 @@ from typing import ClassVar
 import numpy as np
 
 from noisecli.noise.base import MediaInfo, Param, Prepared
-from noisecli.noise.fastnormal import PAIRS, NormalBlocks
-from noisecli.noise.stream import MONO, AudioNoise, NoiseStream, Reblocker
+from noisecli.noise.fastnormal import NormalField
+from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
 
 PINK_POLES = (
     -0.662594573005,
@@ -68,8 +68,8 @@ def colour_filter(exponent: int) -> tuple[np.ndarray, float] | None:
 class ColourStream(NoiseStream):
     """Filtered Gaussian noise for ``channels`` channels (one shared column if ``mono``).
 
-    The white samples come from :class:`NormalBlocks` (float32), ``2·PAIRS // width`` frames
-    per block; white is served as float32, the filtered colours as float64.
+    The white samples come from one :class:`NormalField` of ``(frames, width)`` values in
+    frame order; white is served as float32, the filtered colours as float64.
     """
 
     def __init__(self, exponent: int, channels: int, mono: bool) -> None:
@@ -77,23 +77,7 @@ class ColourStream(NoiseStream):
         self._width = 1 if mono else channels
         self._filter = colour_filter(exponent)
         self._zi: np.ndarray | None = None
-        self._normals: NormalBlocks | None = None
-        self._white: Reblocker | None = None
-
-    def _frames_per_block(self) -> int:
-        return 2 * PAIRS // self._width
-
-    def _white_block(self) -> np.ndarray:
-        if self._normals is None:  # set by _white_reader before the first call
-            raise RuntimeError("white block before the stream was seeded")
-        frames = self._frames_per_block()
-        return self._normals.next()[: frames * self._width].reshape(frames, self._width)
-
-    def _white_reader(self, rng: np.random.Generator) -> Reblocker:
-        if self._white is None:
-            self._normals = NormalBlocks(rng)
-            self._white = Reblocker(self._white_block, self._width, np.float32)
-        return self._white
+        self._white = NormalField()
 
     def _filtered(self, white: np.ndarray) -> np.ndarray:
         if self._filter is None:
@@ -108,28 +92,19 @@ class ColourStream(NoiseStream):
         return np.asarray(out)
 
     def read(self, frames: int, rng: np.random.Generator) -> np.ndarray:
-        white = self._white_reader(rng)
         if self._filter is not None and self._zi is None:
-            self._filtered(white.read(WARMUP))
-        block = self._filtered(white.read(frames))
+            self._filtered(self._white(rng, (WARMUP, self._width)))
+        block = self._filtered(self._white(rng, (frames, self._width)))
         if self._width != self.channels:
             return np.broadcast_to(block, (frames, self.channels))
         return block
 
     def mean_power(self, frames: int, rng: np.random.Generator) -> float | None:
-        """White only, and only when blocks are used whole: the powers of the whole blocks
-        are drawn without the blocks (see :mod:`noisecli.noise.fastnormal`), the last,
-        partial block is drawn and measured."""
-        per_block = self._frames_per_block()
-        if self._filter is not None or per_block * self._width != 2 * PAIRS or frames <= 0:
+        """White only: the power of its field, known without drawing it (see
+        :meth:`NormalField.mean_square`)."""
+        if self._filter is not None or frames <= 0:
             return None
-        normals = NormalBlocks(rng)
-        full, rest = divmod(frames, per_block)
-        total = float(np.sum(normals.block_powers(full)))
-        if rest:
-            last = normals.next()[: rest * self._width].astype(np.float64)
-            total += float(np.sum(np.square(last)))
-        return total / (frames * self._width)
+        return NormalField.mean_square(rng, frames * self._width)
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,15 @@ class NormalField:
             blocks = NormalBlocks(rng)
             self._values = Reblocker(lambda: blocks.next().reshape(-1, 1), 1, np.float32)
         return self._values.read(math.prod(shape)).reshape(shape)
+
+    @staticmethod
+    def mean_square(rng: np.random.Generator, count: int) -> float:
+        """Mean square of the first ``count`` values a field seeded from ``rng`` would give:
+        the powers of the whole blocks are drawn without the blocks, the last, partial block
+        is drawn and measured."""
+        blocks = NormalBlocks(rng)
+        full, rest = divmod(count, 2 * PAIRS)
+        total = float(np.sum(blocks.block_powers(full)))
+        if rest:
+            total += float(np.sum(np.square(blocks.next()[:rest], dtype=np.float64)))
+        return total / count

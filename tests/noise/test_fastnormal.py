@@ -96,3 +96,11 @@ def test_a_normal_field_is_the_same_stream_however_the_chunks_are_cut() -> None:
     first = field(rng, (3, 5, 3))
     rng.standard_normal(100)
     assert np.array_equal(np.concatenate([first, field(rng, (7, 5, 3))]), whole)
+
+
+@pytest.mark.parametrize("count", [5, 2 * PAIRS, 3 * 2 * PAIRS + 777])
+def test_mean_square_is_that_of_the_values_the_field_gives(count: int) -> None:
+    expected = NormalField()(np.random.default_rng(4), (count,)).astype(np.float64)
+    mean_square = NormalField.mean_square(np.random.default_rng(4), count)
+    # whole blocks come from their drawn powers: equal up to float32 rounding of the values
+    assert mean_square == pytest.approx(float(np.mean(expected**2)), rel=1e-6)
