@@ -29,10 +29,11 @@ test: $(STAMP) ## run the whole test suite (as root, first installs the X server
 	@if [ "$$(id -u)" = 0 ]; then bash scripts/install-system-deps.sh; fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+lint: $(STAMP) ## ruff (lint + format check), mypy, and the import rules (import-linter)
 	$(VENV)/bin/ruff check noisecli tests bench
 	$(VENV)/bin/ruff format --check noisecli tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix noisecli tests bench

@@ -18,7 +18,7 @@ from pathlib import Path
 import audio_corpus
 import measure
 
-from noisecli.audiomix import TILE_VALUES
+from noisecli.audio.mix import TILE_VALUES
 
 BENCH = Path(__file__).resolve().parent
 FLOORS = BENCH / "audio_floors.py"
@@ -148,10 +148,10 @@ def stage_table(src: Path) -> list[str]:
     """Where the time of ``noisecli audio --level`` goes on ``src``, stage by stage, one
     thread: the first pass (the noise power), reading, drawing the noise, mixing (scale,
     add, round, clip, count, measure) and writing, each timed alone over the whole file."""
-    from noisecli.audiofile import FileSource
-    from noisecli.audiomix import Layout, Mixer, NoisePass, analyse
+    from noisecli.audio.io import AudioWriter, probe, sample_format
+    from noisecli.audio.job import FileSource
+    from noisecli.audio.mix import Layout, Mixer, NoisePass, analyse
     from noisecli.config import AudioOptions
-    from noisecli.io.audio import AudioWriter, probe, sample_format
     from noisecli.noise import White
     from noisecli.noise.base import stream_key
 

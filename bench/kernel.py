@@ -13,7 +13,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from noisecli.engine import add_noise
+from noisecli.api.arrays import add_noise
 from noisecli.noise import Gaussian
 from noisecli.noise.base import MediaInfo, NativeKernel, Prepared
 

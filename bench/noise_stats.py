@@ -13,11 +13,12 @@ import math
 
 import numpy as np
 
-from noisecli.engine import image_info, noise_image
+from noisecli.image.engine import image_info, noise_image
 from noisecli.noise import Noise, get_noise
-from noisecli.noise.base import output_generators, stream_key, value_range
+from noisecli.noise.base import output_generators, stream_key
 from noisecli.noise.sensor import linear_to_srgb, srgb_to_linear
 from noisecli.noise.severity import PRESETS, TARGETS, severity_value
+from noisecli.ranges import value_range
 
 SEED = 2024
 SIDE = 1000

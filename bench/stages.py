@@ -14,13 +14,14 @@ from typing import Any
 
 import cv2
 
-from noisecli.atomic import write_bytes_atomic
+from noisecli.api.dataset import medium_for
+from noisecli.batch.atomic import write_bytes_atomic
+from noisecli.batch.job import Job, process_file, read_source
 from noisecli.config import RunConfig
-from noisecli.engine import noise_image
-from noisecli.io.image import decode_image, encode_image
+from noisecli.image.engine import noise_image
+from noisecli.image.io import decode_image, encode_image
 from noisecli.noise import Gaussian
 from noisecli.noise.base import output_generators, stream_key
-from noisecli.pipeline import Job, process_file, read_source
 
 STAGES = ("read file", "decode", "noise + clip", "encode", "write file (atomic)")
 
@@ -63,7 +64,9 @@ def profile(files: list[Path], out: Path, top: int = 12) -> str:
     )
     jobs = [Job(str(f), str(out / f.name), f.name, 0) for f in files]
     prof = cProfile.Profile()
-    run: Callable[[], Any] = lambda: [process_file(job, cfg) for job in jobs]  # noqa: E731
+    run: Callable[[], Any] = lambda: [
+        process_file(job, cfg, medium_for(cfg.media).work) for job in jobs
+    ]  # noqa: E731
     prof.runcall(run)
     text = io.StringIO()
     pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)

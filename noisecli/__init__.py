@@ -31,14 +31,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from noisecli.api.arrays import add_noise
+    from noisecli.api.dataset import process_dataset
     from noisecli.config import AudioOptions, RunConfig
-    from noisecli.engine import add_noise
     from noisecli.noise import Background, Blue, Brown, Gaussian, Pink, Violet, White
-    from noisecli.runner import process_dataset
 
 _LAZY = {
-    "add_noise": "noisecli.engine",
-    "process_dataset": "noisecli.runner",
+    "add_noise": "noisecli.api.arrays",
+    "process_dataset": "noisecli.api.dataset",
     "RunConfig": "noisecli.config",
     "AudioOptions": "noisecli.config",
     "Gaussian": "noisecli.noise",

@@ -101,7 +101,12 @@ def noise_options(*media: str, default_noise: str | None = "") -> Callable[[F], 
 def build_noise(media: str, noise_name: str, values: dict[str, Any]) -> Any:
     cls = get_noise(noise_name, media)
     given = {k: v for k, v in values.items() if v is not None and v is not False}
-    return cls.from_options(given)
+    noise = cls.from_options(given)
+    if media == "audio":  # open --background now: a missing folder is a usage error
+        from noisecli.audio.recordings import bind
+
+        noise = bind(noise)
+    return noise
 
 
 def run_and_exit(action: Callable[[], int], verbose: bool) -> None:
@@ -288,7 +293,7 @@ def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str,
     noise_name = values.pop("noise_name")
 
     def action() -> int:
-        from noisecli.runner import process_dataset
+        from noisecli.api.dataset import process_dataset
 
         noise = build_noise(media, noise_name, values)
         seed = shared.pop("seed")
@@ -472,8 +477,8 @@ def preview(
     """Show an image and its noisy version side by side, with sliders."""
 
     def action() -> int:
-        from noisecli.levels import NoiseSpec
-        from noisecli.preview import PreviewRequest, run_preview
+        from noisecli.look.levels import NoiseSpec
+        from noisecli.look.preview import PreviewRequest, run_preview
 
         spec = NoiseSpec.from_values("image", noise_name, noise_values)
         chosen = secrets.randbelow(1000) if seed is None else seed
@@ -526,9 +531,9 @@ def sheet(
 
     def action() -> int:
         from noisecli.errors import UsageError
-        from noisecli.levels import NoiseSpec
-        from noisecli.measure import medium_of
-        from noisecli.sheet import SheetRequest, make_sheet, write_sheet
+        from noisecli.look.levels import NoiseSpec
+        from noisecli.look.measure import medium_of
+        from noisecli.look.sheet import SheetRequest, make_sheet, write_sheet
 
         media = medium_of(source)
         names = noise_names(media)
@@ -558,7 +563,7 @@ def measure(clean: str, noisy: str, as_json: bool) -> None:
     """
 
     def action() -> int:
-        from noisecli.measure import measure_files, render
+        from noisecli.look.measure import measure_files, render
 
         click.echo(render(measure_files(clean, noisy), as_json))
         return 0

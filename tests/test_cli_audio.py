@@ -167,7 +167,7 @@ def test_ctrl_c_during_a_long_file_leaves_whole_files_and_resumes(tmp_path: Path
     import signal
     import time
 
-    from noisecli.atomic import TEMP_SUFFIX
+    from noisecli.batch.atomic import TEMP_SUFFIX
 
     rate = 48000
     write(tmp_path / "in" / "a_short.wav", speech_like(rate, rate, 2), rate)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from noisecli.cli import main
-from noisecli.engine import noise_image
+from noisecli.image.engine import noise_image
 from noisecli.noise import NOISES
 from noisecli.noise.base import output_generators, stream_key
 from tests.conftest import synthetic_image
@@ -99,7 +99,7 @@ def audio(draw: st.DrawFn) -> np.ndarray:
 def test_audio_output_in_range_same_layout_and_chunk_invariant(
     samples: np.ndarray, name: str, snr: float, chunk: int, seed: int, mono: bool
 ) -> None:
-    from noisecli.engine import add_noise
+    from noisecli.api.arrays import add_noise
 
     def run(frames: int) -> np.ndarray:
         return add_noise(

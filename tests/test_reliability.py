@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from noisecli.atomic import TEMP_SUFFIX
+from noisecli.batch.atomic import TEMP_SUFFIX
 from tests.conftest import (
     read_image,
     run_among_hostile,
@@ -126,7 +126,7 @@ def test_bomb_and_huge_header_are_refused_without_allocating(tmp_path: Path) -> 
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "huge.png").write_bytes(huge_header_png(60000, 60000))
     code = (
-        "import sys; from noisecli.io.image import decode_image\n"
+        "import sys; from noisecli.image.io import decode_image\n"
         "data = open(sys.argv[1], 'rb').read()\n"
         "try:\n    decode_image(data)\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
         f"print({PEAK_KIB})\n"
@@ -258,7 +258,7 @@ SCALE_SCRIPT = """
 import os, sys
 from noisecli.config import RunConfig
 from noisecli.noise import Gaussian
-from noisecli.runner import process_dataset
+from noisecli.api.dataset import process_dataset
 
 def status(field):
     with open('/proc/self/status') as fh:

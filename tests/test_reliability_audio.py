@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from noisecli.atomic import TEMP_SUFFIX
+from noisecli.batch.atomic import TEMP_SUFFIX
 from tests.conftest import NOISECLI_EXE, run_among_hostile, tree_digest
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from noisecli.errors import UsageError
 from noisecli.noise.background import Background
 from noisecli.noise.base import MediaInfo, Noise, Prepared
@@ -16,6 +19,7 @@ from noisecli.noise.speckle import Speckle
 from noisecli.noise.uniform import Uniform
 from noisecli.noise.violet import Violet
 from noisecli.noise.white import White
+from noisecli.ranges import Media
 
 NOISES: tuple[type[Noise], ...] = (
     Gaussian,
@@ -69,3 +73,12 @@ def get_noise(name: str, media: str | None = None) -> type[Noise]:
             return cls
     choices = ", ".join(noise_names(media))
     raise UsageError(f"unknown noise {name!r}; choose from: {choices}")
+
+
+def resolve_noise(noise: str | Noise, media: Media, params: Mapping[str, Any]) -> Noise:
+    """A Noise instance from a name plus parameters, or the instance itself."""
+    if isinstance(noise, Noise):
+        if params:
+            raise UsageError("pass parameters either in the Noise instance or as keywords")
+        return noise
+    return get_noise(noise, media).from_options(params)

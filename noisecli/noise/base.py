@@ -12,14 +12,14 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 
-from noisecli.config import Level, parse_level
 from noisecli.errors import UsageError
+from noisecli.noise.level import Level, parse_level
+from noisecli.ranges import Media
 
-Media = Literal["image", "audio"]
 # An optional fast path: noises a chunk in its own (integer) dtype into ``out`` (same shape
 # and dtype) and returns the number of values clipped. See ``Noise.native_kernel``.
 NativeKernel = Callable[[np.ndarray, np.ndarray], int]
@@ -43,21 +43,6 @@ class MediaInfo:
     hi: float
     full_scale: float
     sample_rate: int | None = None
-
-
-def value_range(dtype: np.dtype[Any] | str, media: Media = "image") -> tuple[float, float, float]:
-    """``(lo, hi, full_scale)`` of a dtype: uint8 0..255, uint16 0..65535, float 0..1 for images;
-    int16 -32768..32767 (full scale 32768), int32 likewise, float -1..1 for audio."""
-    dt = np.dtype(dtype)
-    if dt.kind == "u":
-        hi = float(np.iinfo(dt).max)
-        return 0.0, hi, hi
-    if dt.kind == "i":
-        info = np.iinfo(dt)
-        return float(info.min), float(info.max), float(-info.min)
-    if dt.kind == "f":
-        return (0.0, 1.0, 1.0) if media == "image" else (-1.0, 1.0, 1.0)
-    raise UsageError(f"unsupported sample type {dt}")
 
 
 @dataclass(frozen=True)
@@ -168,23 +153,6 @@ class Noise(ABC):
                 continue
             parts.append(f.name if value is True else f"{f.name}={value}")
         return f"{self.name}({', '.join(parts)})"
-
-
-def clip_to_range(chunk: np.ndarray, lo: float, hi: float, integer: bool) -> tuple[np.ndarray, int]:
-    """Round (integer outputs), clip to ``[lo, hi]`` in place; return it and the clipped count.
-
-    NaN never survives: it is counted as clipped and replaced by ``lo``.
-    """
-    below = chunk < lo
-    above = chunk > hi
-    nan = np.isnan(chunk)
-    clipped = int(np.count_nonzero(below) + np.count_nonzero(above) + np.count_nonzero(nan))
-    if nan.any():
-        chunk[nan] = lo
-    if integer:
-        np.rint(chunk, out=chunk)
-    np.clip(chunk, lo, hi, out=chunk)
-    return chunk, clipped
 
 
 def stream_key(rel_path: str, copy: int) -> tuple[int, ...]:

@@ -7,7 +7,7 @@ one pink filter ``H`` (seven real poles and zeros, within 0.05 dB of ``1/f`` in 
 ``k`` is white noise through ``H^-k`` (``1/H`` for blue and violet, whose zeros become poles
 inside the unit circle), scaled by ``c`` so that the stream has unit variance:
 ``n = c · (H^-k * w)``, ``w ~ N(0, 1)`` drawn per output (per channel unless ``mono``)
-by the Box–Muller generator of :mod:`noisecli.noise.fastnormal`.
+by the Box–Muller generator of :mod:`noisecli.rng.fastnormal`.
 
 The filter runs in second-order sections with their state carried from block to block
 (``scipy.signal.sosfilt`` with ``zi``), so the stream has no seams and any cut of it gives
@@ -24,8 +24,8 @@ from typing import ClassVar
 import numpy as np
 
 from noisecli.noise.base import MediaInfo, Param, Prepared
-from noisecli.noise.fastnormal import NormalField
 from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
+from noisecli.rng.fastnormal import NormalField
 
 PINK_POLES = (
     -0.662594573005,

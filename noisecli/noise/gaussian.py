@@ -7,13 +7,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.config import Level
 from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, level_param
-from noisecli.noise.fastnormal import NormalField
-from noisecli.noise.normal_tiles import NormalTiles, supported
+from noisecli.noise.level import Level
 from noisecli.noise.params import MONO
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
 from noisecli.noise.units import field_shape, to_native
+from noisecli.rng.fastnormal import NormalField
+from noisecli.rng.normal_tiles import NormalTiles, supported
 
 
 @dataclass(frozen=True)

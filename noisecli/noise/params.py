@@ -6,9 +6,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import MISSING, fields
 from typing import Any
 
-from noisecli.config import Level, parse_level
 from noisecli.errors import UsageError
 from noisecli.noise.base import Param, flag_param
+from noisecli.noise.level import Level, parse_level
 
 MONO = flag_param("mono", "one noise field shared by all colour channels")
 

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.config import Level
 from noisecli.noise.base import MediaInfo, Param, Prepared, flag_param
+from noisecli.noise.level import Level
 from noisecli.noise.params import number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
 from noisecli.noise.units import field_shape

@@ -9,10 +9,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from noisecli.config import Level
 from noisecli.errors import UsageError
 from noisecli.noise.base import MediaInfo, Noise, Param, Prepared
-from noisecli.noise.fastnormal import NormalField
+from noisecli.noise.level import Level
 from noisecli.noise.params import (
     MONO,
     changed_fields,
@@ -21,6 +20,7 @@ from noisecli.noise.params import (
     reject_together,
 )
 from noisecli.noise.units import field_shape, unit_intensity
+from noisecli.rng.fastnormal import NormalField
 
 # Brooks et al. 2019, "Unprocessing Images for Learned Raw Denoising": log(shot) is uniform
 # in [log 1e-4, log 0.012] and log(read) = 2.18·log(shot) + 1.20 + N(0, 0.26²) (natural logs).

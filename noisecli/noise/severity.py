@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from noisecli.config import Level
 from noisecli.errors import UsageError
 from noisecli.noise.base import MediaInfo, Noise, Param, Prepared
+from noisecli.noise.level import Level
 from noisecli.noise.params import (
     changed_fields,
     choice_param,

@@ -7,12 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.config import Level
 from noisecli.noise.base import MediaInfo, Param, Prepared
-from noisecli.noise.fastnormal import NormalField
+from noisecli.noise.level import Level
 from noisecli.noise.params import MONO, number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
 from noisecli.noise.units import field_shape
+from noisecli.rng.fastnormal import NormalField
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.config import Level
 from noisecli.noise.base import MediaInfo, Noise, Param, Prepared, level_param
+from noisecli.noise.level import Level
 from noisecli.noise.params import MONO
 from noisecli.noise.units import field_shape, to_native
 

@@ -1,1 +1,2 @@
-"""The random-number layer: counter-based bits, libm-free variates, compiled kernels and their numpy twins."""
+"""The random-number layer: counter-based bits, libm-free variates, compiled kernels and
+their numpy twins."""

@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
-from noisecli.engine import image_info, noise_image
+from noisecli.image.engine import image_info, noise_image
 from noisecli.noise import NOISES, Noise
-from noisecli.noise.base import Prepared, output_generators, stream_key, value_range
+from noisecli.noise.base import Prepared, output_generators, stream_key
+from noisecli.ranges import value_range
 
 IMAGE_NOISES = [cls for cls in NOISES if "image" in cls.media]
 

@@ -9,7 +9,8 @@ import pytest
 
 from noisecli.errors import UsageError
 from noisecli.noise import NOISES, Gaussian, get_noise
-from noisecli.noise.base import clip_to_range, output_generators, stream_key, value_range
+from noisecli.noise.base import output_generators, stream_key
+from noisecli.ranges import clip_to_range, value_range
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from noisecli.engine import ChunkNoiser
+from noisecli.image.engine import ChunkNoiser
 from noisecli.noise import NOISES, Blue, Brown, Pink, Violet, White, get_noise
 from noisecli.noise.base import MediaInfo
 from noisecli.noise.colour import PINK_POLES, PINK_ZEROS, ColourNoise, ColourStream

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from noisecli.api.arrays import add_noise
 from noisecli.config import Level
-from noisecli.engine import add_noise
 from noisecli.noise import Noise, get_noise
-from noisecli.noise.base import value_range
+from noisecli.ranges import value_range
 from tests.noise.helpers import IMAGE_NOISES, run
 
 # Parameters that make each noise the identity; None where no value does (Poisson is the
@@ -126,7 +126,7 @@ def test_zero_strength_is_identity(cls: type[Noise], dtype: str, layout: tuple[i
 
 @pytest.mark.parametrize("cls", IMAGE_NOISES, ids=ids)
 def test_ranges_are_drawn_per_output_and_recorded(cls: type[Noise]) -> None:
-    from noisecli.engine import image_info
+    from noisecli.image.engine import image_info
     from noisecli.noise.base import output_generators, stream_key
 
     name, low, high = RANGES[cls.name]

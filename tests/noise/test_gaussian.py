@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from noisecli.engine import add_noise
+from noisecli.api.arrays import add_noise
 
 N_SIDE = 1000  # 10^6 values per channel
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from noisecli.noise import SaltPepper
-from noisecli.noise.base import value_range
+from noisecli.ranges import value_range
 from tests.noise.helpers import flat, run, se_prop
 
 AMOUNT = 0.1

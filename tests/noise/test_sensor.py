@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from noisecli.config import Level
-from noisecli.engine import image_info
+from noisecli.image.engine import image_info
 from noisecli.noise import Sensor
 from noisecli.noise.sensor import linear_to_srgb, srgb_to_linear
 from tests.noise.helpers import UNIFORM_KURTOSIS, run, se_mean, se_std, se_var

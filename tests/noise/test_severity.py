@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from noisecli.config import Level
-from noisecli.engine import image_info
 from noisecli.errors import UsageError
+from noisecli.image.engine import image_info
 from noisecli.noise import Gaussian, Poisson, SaltPepper, Speckle, get_noise
 from noisecli.noise.severity import (
     PRESETS,

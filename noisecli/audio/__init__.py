@@ -1,0 +1,1 @@
+"""Audio: the soundfile reader/writer, the mixer, the resampler, recordings, the one-file job."""

@@ -1,0 +1,1 @@
+"""Images: the OpenCV reader/writer, the array engine (row bands), the one-file job."""

@@ -1,0 +1,33 @@
+"""One image file: read bytes, decode, noise in row bands, encode, write atomically."""
+
+from __future__ import annotations
+
+import sys
+
+from noisecli.batch.job import STDIO, FileResult, Job, read_source
+from noisecli.batch.storage import write_bytes
+from noisecli.config import RunConfig
+from noisecli.image.engine import noise_image
+from noisecli.image.io import decode_image, encode_image, output_format
+from noisecli.noise.base import output_generators, stream_key
+
+
+def noise_image_file(job: Job, cfg: RunConfig) -> FileResult:
+    """Noise ``job.src`` into ``job.dst``; errors propagate as NoiseCliError/OSError."""
+    array, fmt = decode_image(read_source(job.src), cfg.max_pixels)
+    out_fmt = output_format(cfg.format, fmt)
+    params_rng, noise_rng = output_generators(cfg.seed, stream_key(job.rel, job.copy))
+    noisy, noiser = noise_image(array, cfg.noise, params_rng, noise_rng, cfg.chunk)
+    encoded = encode_image(noisy, out_fmt, cfg.quality)
+    if job.dst == STDIO:
+        sys.stdout.buffer.write(encoded)
+        sys.stdout.buffer.flush()
+    else:
+        write_bytes(job.dst, encoded)
+    return FileResult(
+        job,
+        "written",
+        params=dict(noiser.prepared.params),
+        clipped_fraction=noiser.stats.clipped_fraction,
+        clipped=noiser.stats.clipped,
+    )
