@@ -53,6 +53,8 @@ HIGH_RESOLUTION = {"PCM_24", "PCM_32", "FLOAT", "DOUBLE"}
 VORBIS_MAX_RATE = 200_000
 # frames per call to a lossy encoder: libvorbis puts the whole call on the stack
 ENCODER_FRAMES = 8192
+# libsndfile's command to add or omit the PEAK chunk of float WAV/AIFF (sndfile.h)
+SFC_SET_ADD_PEAK_CHUNK = 0x1050
 
 
 def soundfile() -> ModuleType:
@@ -288,6 +290,14 @@ def output_target(info: AudioFileInfo, requested: str) -> tuple[str, str]:
     return container, str(sf.default_subtype(container))
 
 
+def _drop_peak_chunk(sf: ModuleType, fh: Any) -> None:
+    """No PEAK chunk in a float WAV/AIFF: libsndfile stamps it with the time of writing.
+
+    soundfile has no wrapper for this command; it must run before the first write.
+    """
+    sf._snd.sf_command(fh._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, sf._snd.SF_FALSE)
+
+
 class AudioWriter:
     """Write blocks to ``path`` with the given container/subtype; use as a context manager."""
 
@@ -316,6 +326,8 @@ class AudioWriter:
                 f"{channels} channel(s): {_reason(exc)}"
             ) from None
         self._step = ENCODER_FRAMES if subtype in LOSSY_SUBTYPES else None
+        if subtype in FLOAT_SUBTYPES:
+            _drop_peak_chunk(sf, self._fh)
         for key, value in metadata:  # skipped where the container has no slot for it
             with contextlib.suppress(sf.SoundFileError, AttributeError, ValueError):
                 setattr(self._fh, key, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -281,3 +282,31 @@ def test_write_errors_become_output_errors(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(audio.shutil, "disk_usage", lambda path: Full)
     with pytest.raises(DiskFullError, match="no space left"):
         writer.write(np.zeros((10, 1), np.int16))
+
+
+FLOATS = [("WAV", "FLOAT", "wav"), ("WAV", "DOUBLE", "wav"), ("AIFF", "FLOAT", "aiff")]
+FLOATS += [("AIFF", "DOUBLE", "aiff")]
+
+
+def _write_once(path: Path, container: str, subtype: str, blocks: list[np.ndarray]) -> bytes:
+    with AudioWriter(path, container, subtype, 16000, blocks[0].shape[1]) as writer:
+        for block in blocks:
+            writer.write(block)
+    return path.read_bytes()
+
+
+def test_float_files_are_identical_when_written_again_later(tmp_path: Path) -> None:
+    """libsndfile's PEAK chunk holds the time of writing; the writer leaves it out."""
+    x = (speech_like(5000, 16000, channels=2, seed=3) * 1.7).astype(np.float32)
+    first = {
+        s + e: _write_once(tmp_path / f"1-{s}.{e}", c, s, [x[:1234], x[1234:]])
+        for c, s, e in FLOATS
+    }
+    time.sleep(1.1)  # the timestamp counts seconds
+    for container, subtype, ext in FLOATS:
+        again = _write_once(tmp_path / f"2-{subtype}.{ext}", container, subtype, [x])
+        assert again == first[subtype + ext], (container, subtype)
+        assert b"PEAK" not in again
+        back, _ = sf.read(tmp_path / f"2-{subtype}.{ext}", dtype="float32")
+        assert np.array_equal(back, x)
+        assert sf.info(tmp_path / f"2-{subtype}.{ext}").subtype == subtype
