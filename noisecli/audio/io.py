@@ -14,11 +14,12 @@ import contextlib
 import importlib
 import os
 import shutil
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
@@ -298,6 +299,63 @@ def _drop_peak_chunk(sf: ModuleType, fh: Any) -> None:
     sf._snd.sf_command(fh._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, sf._snd.SF_FALSE)
 
 
+# bit-reversal of every byte: turns zlib's reflected CRC-32 into Ogg's unreflected one
+_REVERSED_BITS = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+_OGG_HEADER = 27  # "OggS", version, flags, granule (8), serial (4), sequence (4), CRC (4), count
+
+
+def _ogg_crc(page: bytes | bytearray) -> int:
+    """Ogg's page checksum: CRC-32, polynomial 0x04C11DB7, no reflection, no init/xorout.
+
+    zlib computes the reflected CRC with init and xorout 0xFFFFFFFF; on bit-reversed bytes
+    that is the unreflected one (bit-reversed), and the init/xorout terms cancel against
+    the CRC of as many zero bytes (the CRC is affine in its input).
+    """
+    ones = zlib.crc32(page.translate(_REVERSED_BITS)) ^ zlib.crc32(bytes(len(page)))
+    return int(f"{ones:032b}"[::-1], 2)
+
+
+def _ogg_pages(fh: BinaryIO) -> Iterator[tuple[int, bytearray]]:
+    """(offset, page) of every page of an Ogg file, from the start."""
+    fh.seek(0)
+    offset = 0
+    while True:
+        head = fh.read(_OGG_HEADER)
+        if len(head) < _OGG_HEADER or head[:4] != b"OggS":
+            return
+        table = fh.read(head[26])
+        page = bytearray(head + table)
+        page += fh.read(sum(table))
+        yield offset, page
+        offset += len(page)
+
+
+def _fix_ogg_serials(path: Path) -> None:
+    """Give each logical stream of a written Ogg file a serial number derived from its
+    content, in place (and each page its checksum again).
+
+    libsndfile draws the serial from the clock, so two runs would differ in those bytes.
+    """
+    try:
+        with open(path, "r+b") as fh:
+            content = 0
+            for _, page in _ogg_pages(fh):
+                page[14:18] = page[22:26] = bytes(4)
+                content = zlib.crc32(page, content)
+            serials: dict[bytes, bytes] = {}
+            for offset, page in _ogg_pages(fh):
+                old = bytes(page[14:18])
+                serial = (content + len(serials)) & 0xFFFFFFFF
+                page[14:18] = serials.setdefault(old, serial.to_bytes(4, "little"))
+                page[22:26] = bytes(4)
+                page[22:26] = _ogg_crc(page).to_bytes(4, "little")
+                fh.seek(offset + 14)
+                fh.write(page[14:26])
+                fh.seek(offset + len(page))
+    except OSError as exc:
+        raise OutputError(f"cannot write audio: {exc.strerror or exc}") from None
+
+
 class AudioWriter:
     """Write blocks to ``path`` with the given container/subtype; use as a context manager."""
 
@@ -325,7 +383,14 @@ class AudioWriter:
                 f"cannot write {container}/{subtype} at {sample_rate} Hz, "
                 f"{channels} channel(s): {_reason(exc)}"
             ) from None
-        self._step = ENCODER_FRAMES if subtype in LOSSY_SUBTYPES else None
+        self._path = path
+        self._ogg = container == "OGG"
+        self._closed = False
+        # a lossy encoder's output depends on the size of each write: lossy blocks are
+        # regrouped into calls of exactly ENCODER_FRAMES frames (the last one shorter)
+        self._lossy = subtype in LOSSY_SUBTYPES
+        self._pending: np.ndarray | None = None
+        self._filled = 0
         if subtype in FLOAT_SUBTYPES:
             _drop_peak_chunk(sf, self._fh)
         for key, value in metadata:  # skipped where the container has no slot for it
@@ -333,14 +398,54 @@ class AudioWriter:
                 setattr(self._fh, key, value)
 
     def write(self, block: np.ndarray) -> None:
-        step = self._step or max(1, len(block))
-        for start in range(0, len(block), step):
-            with self._errors():
-                self._fh.write(block[start : start + step])
+        if not self._lossy:
+            if len(block):
+                with self._errors():
+                    self._fh.write(block)
+            return
+        start, frames = 0, len(block)
+        if self._filled:
+            start = min(ENCODER_FRAMES - self._filled, frames)
+            self._hold(block[:start])
+            if self._filled < ENCODER_FRAMES:
+                return
+            self._encode(self._held())
+            self._filled = 0
+        whole = start + (frames - start) // ENCODER_FRAMES * ENCODER_FRAMES
+        for at in range(start, whole, ENCODER_FRAMES):
+            self._encode(block[at : at + ENCODER_FRAMES])
+        if whole < frames:
+            self._hold(block[whole:])
 
-    def close(self) -> None:
+    def _hold(self, part: np.ndarray) -> None:
+        """Copy ``part`` after the frames already waiting for a full encoder block."""
+        if self._pending is None:
+            self._pending = np.empty((ENCODER_FRAMES, *part.shape[1:]), part.dtype)
+        self._pending[self._filled : self._filled + len(part)] = part
+        self._filled += len(part)
+
+    def _held(self) -> np.ndarray:
+        assert self._pending is not None
+        return self._pending[: self._filled]
+
+    def _encode(self, block: np.ndarray) -> None:
         with self._errors():
-            self._fh.close()
+            self._fh.write(block)
+
+    def close(self, *, complete: bool = True) -> None:
+        """Write what is still held and close; ``complete=False`` (after an error) drops it."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if complete and self._filled:
+                self._encode(self._held())
+        finally:
+            self._filled = 0
+            with self._errors():
+                self._fh.close()
+        if complete and self._ogg:
+            _fix_ogg_serials(self._path)
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -363,4 +468,4 @@ class AudioWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(complete=exc_type is None)

@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from noisecli.audio.io import (
+    ENCODER_FRAMES,
     LOSSY_SUBTYPES,
     AudioFileInfo,
     AudioWriter,
@@ -310,3 +311,95 @@ def test_float_files_are_identical_when_written_again_later(tmp_path: Path) -> N
         back, _ = sf.read(tmp_path / f"2-{subtype}.{ext}", dtype="float32")
         assert np.array_equal(back, x)
         assert sf.info(tmp_path / f"2-{subtype}.{ext}").subtype == subtype
+
+
+def _encodable(container: str, subtype: str) -> None:
+    if container not in sf.available_formats() or not sf.check_format(container, subtype):
+        pytest.skip(f"this libsndfile does not write {container}/{subtype}")
+
+
+def _cuts(frames: int, sizes: list[int]) -> list[tuple[int, int]]:
+    """Consecutive (start, stop) blocks of the given sizes, repeated, covering ``frames``."""
+    out, start, i = [], 0, 0
+    while start < frames:
+        stop = min(frames, start + sizes[i % len(sizes)])
+        out.append((start, stop))
+        start, i = stop, i + 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("container", "subtype", "ext", "rate"),
+    [
+        ("OGG", "VORBIS", "ogg", 44100),
+        ("OGG", "OPUS", "opus", 48000),
+        ("MP3", "MPEG_LAYER_III", "mp3", 44100),
+    ],
+)
+def test_lossy_bytes_do_not_depend_on_block_sizes(
+    tmp_path: Path, container: str, subtype: str, ext: str, rate: int
+) -> None:
+    _encodable(container, subtype)
+    x = speech_like(2 * rate + 123, rate, channels=2, seed=4).astype(np.float32)
+    ways = [
+        [len(x)],
+        [1000],
+        [ENCODER_FRAMES],
+        [ENCODER_FRAMES - 1, 1, 0, 2 * ENCODER_FRAMES + 5],
+        [65536],
+        [7, 30000, 1],
+    ]
+    outputs = set()
+    for n, sizes in enumerate(ways):
+        path = tmp_path / f"{n}.{ext}"
+        with AudioWriter(path, container, subtype, rate, 2) as writer:
+            for start, stop in _cuts(len(x), sizes):
+                writer.write(x[start:stop])
+        outputs.add(path.read_bytes())
+        assert sf.info(path).channels == 2
+    assert len(outputs) == 1
+    assert abs(sf.info(tmp_path / f"0.{ext}").frames - len(x)) < 4096
+
+
+def test_ogg_pages_carry_a_serial_of_their_content_and_valid_checksums(tmp_path: Path) -> None:
+    """libsndfile draws the stream serial from the clock; the writer replaces it."""
+    from noisecli.audio.io import _ogg_crc, _ogg_pages
+
+    x = speech_like(30000, 22050, channels=1, seed=5).astype(np.float32)
+    a = _write_once(tmp_path / "a.ogg", "OGG", "VORBIS", [x])
+    b = _write_once(tmp_path / "b.ogg", "OGG", "VORBIS", [x[:5], x[5:]])
+    c = _write_once(tmp_path / "c.ogg", "OGG", "VORBIS", [x * 0.5])
+    assert a == b
+    assert a[14:18] != c[14:18]  # another content, another serial
+    with open(tmp_path / "c.ogg", "rb") as fh:
+        pages = list(_ogg_pages(fh))
+    assert len(pages) > 2
+    assert sum(len(page) for _, page in pages) == len(c)
+    for _, page in pages:
+        assert page[14:18] == c[14:18]
+        stored = bytes(page[22:26])
+        page[22:26] = bytes(4)
+        assert _ogg_crc(page).to_bytes(4, "little") == stored
+    # and what libsndfile wrote itself passes the same check
+    sf.write(tmp_path / "raw.ogg", x, 22050)
+    with open(tmp_path / "raw.ogg", "rb") as fh:
+        for _, page in _ogg_pages(fh):
+            stored = bytes(page[22:26])
+            page[22:26] = bytes(4)
+            assert _ogg_crc(page).to_bytes(4, "little") == stored
+    back, _ = sf.read(tmp_path / "c.ogg")
+    assert len(back) == len(x)
+
+
+def test_a_lossy_writer_left_by_an_error_does_not_encode_what_it_held(tmp_path: Path) -> None:
+    x = np.zeros((ENCODER_FRAMES + 100, 1), np.float32)
+    written: list[int] = []
+    with (
+        pytest.raises(RuntimeError),
+        AudioWriter(tmp_path / "x.ogg", "OGG", "VORBIS", 8000, 1) as w,
+    ):
+        real = w._fh.write
+        w._fh.write = lambda block: (written.append(len(block)), real(block))
+        w.write(x)
+        raise RuntimeError("stop")
+    assert written == [ENCODER_FRAMES]
