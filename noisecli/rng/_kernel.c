@@ -1,0 +1,769 @@
+/* noisecli.rng._kernel: Philox4x32-10 words, the tabulated normal and the fused add kernels.
+ *
+ * The numpy twin (noisecli/rng/philox.py, normal.py, kernels.py) defines the results; this file
+ * computes exactly the same integer and IEEE float32 operations in the same order (no FMA:
+ * built with -ffp-contract=off, and the AVX2 path only uses separate mul/add intrinsics), so the
+ * bytes do not depend on the path, the build flags or the CPU. Two code paths are chosen at run
+ * time: AVX2 (x86-64 with gcc/clang, when the CPU has it) and a portable scalar one.
+ *
+ * Plain CPython C API; arrays arrive through the buffer protocol (no numpy headers).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NC_X86 1
+#include <immintrin.h>
+#else
+#define NC_X86 0
+#endif
+
+#define M0 0xD2511F53u
+#define M1 0xCD9E8D57u
+#define W0 0x9E3779B9u
+#define W1 0xBB67AE85u
+#define ROUNDS 10
+
+#define NCELLS 2112
+#define CELL_BIAS 8064u /* cell = (bits(float32(t) + 0.5) >> 17) - CELL_BIAS */
+#define CHUNK 512 /* words per pipeline chunk: Philox -> variate -> add, all in L1 */
+
+enum { V_NORMAL = 0, V_UNIFORM = 1, V_RAW = 2 }; /* V_RAW: z itself, no scale/offset */
+enum { D_U8 = 0, D_U16 = 1, D_I16 = 2, D_I32 = 3, D_F32 = 4 };
+
+typedef struct {
+    uint32_t k0, k1, k2, k3;
+} nc_key;
+
+/* Coefficients c0..c3 of each cell (|z| = c0 + f*(c1 + f*(c2 + f*c3))). */
+static float rows[NCELLS][4] __attribute__((aligned(64)));
+static int table_ready = 0;
+static int use_avx2 = 0;
+
+/* ---------------------------------------------------------------- portable scalar path */
+
+static inline void philox_block(const nc_key *k, uint64_t b, uint32_t out[4])
+{
+    uint32_t c0 = (uint32_t)b, c1 = (uint32_t)(b >> 32), c2 = k->k2, c3 = k->k3;
+    uint32_t k0 = k->k0, k1 = k->k1;
+    for (int r = 0; r < ROUNDS; r++) {
+        if (r) {
+            k0 += W0;
+            k1 += W1;
+        }
+        uint64_t p0 = (uint64_t)M0 * c0;
+        uint64_t p1 = (uint64_t)M1 * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+static void blocks_generic(const nc_key *k, uint64_t b0, size_t nb, uint32_t *out)
+{
+    for (size_t i = 0; i < nb; i++)
+        philox_block(k, b0 + i, out + 4 * i);
+}
+
+static inline float f32_from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline uint32_t bits_from_f32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static inline float normal1(uint32_t u)
+{
+    float x = (float)(int32_t)(u & 0x7FFFFFFFu) + 0.5f;
+    uint32_t b = bits_from_f32(x);
+    uint32_t cell = (b >> 17) - CELL_BIAS;
+    float f = f32_from_bits(0x3F800000u | (b & 0x1FFFFu) << 6) - 1.0f;
+    const float *c = rows[cell];
+    float p = c[3] * f;
+    p = c[2] + p;
+    p = p * f;
+    p = c[1] + p;
+    p = p * f;
+    p = c[0] + p;
+    return f32_from_bits(bits_from_f32(p) ^ (u & 0x80000000u));
+}
+
+static inline float symmetric1(uint32_t w)
+{
+    return (float)((int32_t)(w >> 8) - (int32_t)(1 << 23)) * 1.1920928955078125e-07f;
+}
+
+static void variate_generic(int variate, const uint32_t *w, float *out, size_t n, float scale,
+                            float offset)
+{
+    if (variate == V_RAW)
+        for (size_t i = 0; i < n; i++)
+            out[i] = normal1(w[i]);
+    else if (variate == V_NORMAL)
+        for (size_t i = 0; i < n; i++)
+            out[i] = scale * normal1(w[i]) + offset;
+    else
+        for (size_t i = 0; i < n; i++)
+            out[i] = scale * symmetric1(w[i]) + offset;
+}
+
+/* Round half to even for integral-range results: |y| < 2**23 via the 2**23 shift (exact in
+ * round-to-nearest-even), larger values are integers already. */
+static inline float rint_f32(float y)
+{
+    const float big = 8388608.0f;
+    if (y >= 0.0f) {
+        if (y < big)
+            return (y + big) - big;
+    } else if (y > -big) {
+        return (y - big) + big;
+    }
+    return y;
+}
+
+#define ADD_GENERIC(NAME, T, ROUND)                                                            \
+    static int64_t NAME(const T *x, T *o, const float *nz, size_t n, float lo, float hi)       \
+    {                                                                                          \
+        int64_t c = 0;                                                                         \
+        for (size_t i = 0; i < n; i++) {                                                       \
+            float y = (float)x[i] + nz[i];                                                     \
+            int below = y < lo, above = y > hi;                                                \
+            c += below | above;                                                                \
+            y = below ? lo : (above ? hi : y);                                                 \
+            o[i] = ROUND(y);                                                                   \
+        }                                                                                      \
+        return c;                                                                              \
+    }
+
+#define R_INT(y) ((int32_t)rint_f32(y))
+#define R_NONE(y) (y)
+ADD_GENERIC(add_u8_generic, uint8_t, (uint8_t)R_INT)
+ADD_GENERIC(add_u16_generic, uint16_t, (uint16_t)R_INT)
+ADD_GENERIC(add_i16_generic, int16_t, (int16_t)R_INT)
+ADD_GENERIC(add_i32_generic, int32_t, R_INT)
+ADD_GENERIC(add_f32_generic, float, R_NONE)
+
+static int64_t add_generic(int dt, const void *x, void *o, const float *nz, size_t n, float lo,
+                           float hi)
+{
+    switch (dt) {
+    case D_U8:
+        return add_u8_generic(x, o, nz, n, lo, hi);
+    case D_U16:
+        return add_u16_generic(x, o, nz, n, lo, hi);
+    case D_I16:
+        return add_i16_generic(x, o, nz, n, lo, hi);
+    case D_I32:
+        return add_i32_generic(x, o, nz, n, lo, hi);
+    default:
+        return add_f32_generic(x, o, nz, n, lo, hi);
+    }
+}
+
+/* ---------------------------------------------------------------- AVX2 path */
+#if NC_X86
+
+#define AVX2 __attribute__((target("avx2")))
+
+AVX2 static inline void mulhilo8(__m256i a, __m256i m, __m256i *hi, __m256i *lo)
+{
+    __m256i pe = _mm256_mul_epu32(a, m);                         /* lanes 0,2,4,6 */
+    __m256i po = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m); /* lanes 1,3,5,7 */
+    *hi = _mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA);
+    *lo = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+}
+
+/* 16 blocks (two independent groups of 8 lanes) -> 64 interleaved words. */
+AVX2 static void blocks16_avx2(const nc_key *k, uint64_t b0, uint32_t *out)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_set1_epi32((int)M0), m1 = _mm256_set1_epi32((int)M1);
+    __m256i c0[2], c1[2], c2[2], c3[2];
+    for (int g = 0; g < 2; g++) {
+        uint64_t b = b0 + 8u * (uint64_t)g;
+        c0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)b), iota);
+        c1[g] = _mm256_set1_epi32((int)(uint32_t)(b >> 32));
+        c2[g] = _mm256_set1_epi32((int)k->k2);
+        c3[g] = _mm256_set1_epi32((int)k->k3);
+    }
+    uint32_t k0 = k->k0, k1 = k->k1;
+    for (int r = 0; r < ROUNDS; r++) {
+        if (r) {
+            k0 += W0;
+            k1 += W1;
+        }
+        const __m256i vk0 = _mm256_set1_epi32((int)k0), vk1 = _mm256_set1_epi32((int)k1);
+        for (int g = 0; g < 2; g++) {
+            __m256i hi0, lo0, hi1, lo1;
+            mulhilo8(c0[g], m0, &hi0, &lo0);
+            mulhilo8(c2[g], m1, &hi1, &lo1);
+            c0[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), vk0);
+            c2[g] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[g]), vk1);
+            c1[g] = lo1;
+            c3[g] = lo0;
+        }
+    }
+    for (int g = 0; g < 2; g++) {
+        __m256i t0 = _mm256_unpacklo_epi32(c0[g], c1[g]);
+        __m256i t1 = _mm256_unpacklo_epi32(c2[g], c3[g]);
+        __m256i t2 = _mm256_unpackhi_epi32(c0[g], c1[g]);
+        __m256i t3 = _mm256_unpackhi_epi32(c2[g], c3[g]);
+        __m256i r0 = _mm256_unpacklo_epi64(t0, t1); /* blocks 0 | 4 */
+        __m256i r1 = _mm256_unpackhi_epi64(t0, t1); /* blocks 1 | 5 */
+        __m256i r2 = _mm256_unpacklo_epi64(t2, t3); /* blocks 2 | 6 */
+        __m256i r3 = _mm256_unpackhi_epi64(t2, t3); /* blocks 3 | 7 */
+        __m256i *dst = (__m256i *)(out + 32 * g);
+        _mm256_storeu_si256(dst + 0, _mm256_permute2x128_si256(r0, r1, 0x20));
+        _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(r2, r3, 0x20));
+        _mm256_storeu_si256(dst + 2, _mm256_permute2x128_si256(r0, r1, 0x31));
+        _mm256_storeu_si256(dst + 3, _mm256_permute2x128_si256(r2, r3, 0x31));
+    }
+}
+
+AVX2 static void blocks_avx2(const nc_key *k, uint64_t b0, size_t nb, uint32_t *out)
+{
+    size_t i = 0;
+    for (; i + 16 <= nb; i += 16) {
+        uint64_t b = b0 + i;
+        if ((uint32_t)b > 0xFFFFFFFFu - 15u) /* the low counter word wraps inside: scalar */
+            blocks_generic(k, b, 16, out + 4 * i);
+        else
+            blocks16_avx2(k, b, out + 4 * i);
+    }
+    blocks_generic(k, b0 + i, nb - i, out + 4 * i);
+}
+
+AVX2 static inline __m256 normal8(__m256i u)
+{
+    __m256 x = _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF))),
+                             _mm256_set1_ps(0.5f));
+    __m256i b = _mm256_castps_si256(x);
+    __m256i cell = _mm256_sub_epi32(_mm256_srli_epi32(b, 17), _mm256_set1_epi32((int)CELL_BIAS));
+    __m256i fb = _mm256_slli_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x1FFFF)), 6);
+    __m256 f = _mm256_sub_ps(
+        _mm256_castsi256_ps(_mm256_or_si256(fb, _mm256_set1_epi32(0x3F800000))),
+        _mm256_set1_ps(1.0f));
+    /* the 8 cells' rows (c0..c3, 16 bytes each) by plain loads, transposed: gathers are much
+     * slower than this on several x86 cores */
+    __m128i lo = _mm256_castsi256_si128(cell), hi = _mm256_extracti128_si256(cell, 1);
+    uint64_t i01 = (uint64_t)_mm_cvtsi128_si64(lo), i23 = (uint64_t)_mm_extract_epi64(lo, 1);
+    uint64_t i45 = (uint64_t)_mm_cvtsi128_si64(hi), i67 = (uint64_t)_mm_extract_epi64(hi, 1);
+    const float *T = &rows[0][0];
+#define ROW(i) _mm_load_ps(T + 4 * (size_t)(uint32_t)(i))
+#define ROW2(a, b) _mm256_insertf128_ps(_mm256_castps128_ps256(ROW(a)), ROW(b), 1)
+    __m256 r04 = ROW2(i01, i45), r15 = ROW2(i01 >> 32, i45 >> 32);
+    __m256 r26 = ROW2(i23, i67), r37 = ROW2(i23 >> 32, i67 >> 32);
+#undef ROW2
+#undef ROW
+    __m256 t0 = _mm256_unpacklo_ps(r04, r15), t1 = _mm256_unpackhi_ps(r04, r15);
+    __m256 t2 = _mm256_unpacklo_ps(r26, r37), t3 = _mm256_unpackhi_ps(r26, r37);
+    __m256 q0 = _mm256_shuffle_ps(t0, t2, 0x44), q1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 q2 = _mm256_shuffle_ps(t1, t3, 0x44), q3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 p = _mm256_mul_ps(q3, f);
+    p = _mm256_add_ps(q2, p);
+    p = _mm256_mul_ps(p, f);
+    p = _mm256_add_ps(q1, p);
+    p = _mm256_mul_ps(p, f);
+    p = _mm256_add_ps(q0, p);
+    __m256i sign = _mm256_and_si256(u, _mm256_set1_epi32((int)0x80000000u));
+    return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(p), sign));
+}
+
+AVX2 static inline __m256 symmetric8(__m256i w)
+{
+    __m256i v = _mm256_sub_epi32(_mm256_srli_epi32(w, 8), _mm256_set1_epi32(1 << 23));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(1.1920928955078125e-07f));
+}
+
+AVX2 static void variate_avx2(int variate, const uint32_t *w, float *out, size_t n, float scale,
+                              float offset)
+{
+    const __m256 vs = _mm256_set1_ps(scale), vo = _mm256_set1_ps(offset);
+    size_t i = 0;
+    if (variate == V_RAW) {
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(out + i, normal8(_mm256_loadu_si256((const __m256i *)(w + i))));
+    } else if (variate == V_NORMAL) {
+        for (; i + 8 <= n; i += 8) {
+            __m256 z = normal8(_mm256_loadu_si256((const __m256i *)(w + i)));
+            _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_mul_ps(vs, z), vo));
+        }
+    } else {
+        for (; i + 8 <= n; i += 8) {
+            __m256 z = symmetric8(_mm256_loadu_si256((const __m256i *)(w + i)));
+            _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_mul_ps(vs, z), vo));
+        }
+    }
+    variate_generic(variate, w + i, out + i, n - i, scale, offset);
+}
+
+/* y = x + n; count and clip to [lo, hi] (NaN passes through); returns the clipped lanes mask
+ * accumulated into *cnt as -1 per lane. */
+AVX2 static inline __m256 clip8(__m256 y, __m256 lo, __m256 hi, __m256i *cnt)
+{
+    __m256 below = _mm256_cmp_ps(y, lo, _CMP_LT_OQ);
+    __m256 above = _mm256_cmp_ps(y, hi, _CMP_GT_OQ);
+    *cnt = _mm256_add_epi32(*cnt, _mm256_castps_si256(_mm256_or_ps(below, above)));
+    y = _mm256_blendv_ps(y, lo, below);
+    return _mm256_blendv_ps(y, hi, above);
+}
+
+AVX2 static inline __m256i round8(__m256 y)
+{
+    return _mm256_cvtps_epi32(_mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+AVX2 static inline int64_t hsum_neg(__m256i c)
+{
+    int32_t v[8];
+    _mm256_storeu_si256((__m256i *)v, c);
+    int64_t s = 0;
+    for (int i = 0; i < 8; i++)
+        s -= v[i];
+    return s;
+}
+
+AVX2 static int64_t add_u8_avx2(const uint8_t *x, uint8_t *o, const float *nz, size_t n,
+                                float lo, float hi)
+{
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    __m256i cnt = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m128i xb = _mm_loadu_si128((const __m128i *)(x + i));
+        __m128i xb2 = _mm_loadu_si128((const __m128i *)(x + i + 16));
+        __m256i r[4];
+        __m128i src[4] = {xb, _mm_srli_si128(xb, 8), xb2, _mm_srli_si128(xb2, 8)};
+        for (int q = 0; q < 4; q++) {
+            __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(src[q]));
+            y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
+            r[q] = round8(clip8(y, vlo, vhi, &cnt));
+        }
+        __m256i a = _mm256_packs_epi32(r[0], r[1]); /* 0-3 8-11 | 4-7 12-15 (per lane) */
+        __m256i b = _mm256_packs_epi32(r[2], r[3]);
+        __m256i c = _mm256_packus_epi16(a, b);
+        c = _mm256_permutevar8x32_epi32(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(o + i), c);
+    }
+    return hsum_neg(cnt) + add_u8_generic(x + i, o + i, nz + i, n - i, lo, hi);
+}
+
+AVX2 static int64_t add_u16_avx2(const uint16_t *x, uint16_t *o, const float *nz, size_t n,
+                                 float lo, float hi)
+{
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    __m256i cnt = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i r[2];
+        for (int q = 0; q < 2; q++) {
+            __m128i xv = _mm_loadu_si128((const __m128i *)(x + i + 8 * q));
+            __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(xv));
+            y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
+            r[q] = round8(clip8(y, vlo, vhi, &cnt));
+        }
+        __m256i c = _mm256_packus_epi32(r[0], r[1]);
+        c = _mm256_permute4x64_epi64(c, 0xD8);
+        _mm256_storeu_si256((__m256i *)(o + i), c);
+    }
+    return hsum_neg(cnt) + add_u16_generic(x + i, o + i, nz + i, n - i, lo, hi);
+}
+
+AVX2 static int64_t add_i16_avx2(const int16_t *x, int16_t *o, const float *nz, size_t n,
+                                 float lo, float hi)
+{
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    __m256i cnt = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i r[2];
+        for (int q = 0; q < 2; q++) {
+            __m128i xv = _mm_loadu_si128((const __m128i *)(x + i + 8 * q));
+            __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(xv));
+            y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
+            r[q] = round8(clip8(y, vlo, vhi, &cnt));
+        }
+        __m256i c = _mm256_packs_epi32(r[0], r[1]);
+        c = _mm256_permute4x64_epi64(c, 0xD8);
+        _mm256_storeu_si256((__m256i *)(o + i), c);
+    }
+    return hsum_neg(cnt) + add_i16_generic(x + i, o + i, nz + i, n - i, lo, hi);
+}
+
+AVX2 static int64_t add_i32_avx2(const int32_t *x, int32_t *o, const float *nz, size_t n,
+                                 float lo, float hi)
+{
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    __m256i cnt = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 y = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(x + i)));
+        y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i));
+        _mm256_storeu_si256((__m256i *)(o + i), round8(clip8(y, vlo, vhi, &cnt)));
+    }
+    return hsum_neg(cnt) + add_i32_generic(x + i, o + i, nz + i, n - i, lo, hi);
+}
+
+AVX2 static int64_t add_f32_avx2(const float *x, float *o, const float *nz, size_t n, float lo,
+                                 float hi)
+{
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    __m256i cnt = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 y = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(nz + i));
+        _mm256_storeu_ps(o + i, clip8(y, vlo, vhi, &cnt));
+    }
+    return hsum_neg(cnt) + add_f32_generic(x + i, o + i, nz + i, n - i, lo, hi);
+}
+
+static int64_t add_avx2(int dt, const void *x, void *o, const float *nz, size_t n, float lo,
+                        float hi)
+{
+    switch (dt) {
+    case D_U8:
+        return add_u8_avx2(x, o, nz, n, lo, hi);
+    case D_U16:
+        return add_u16_avx2(x, o, nz, n, lo, hi);
+    case D_I16:
+        return add_i16_avx2(x, o, nz, n, lo, hi);
+    case D_I32:
+        return add_i32_avx2(x, o, nz, n, lo, hi);
+    default:
+        return add_f32_avx2(x, o, nz, n, lo, hi);
+    }
+}
+#endif /* NC_X86 */
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void blocks(const nc_key *k, uint64_t b0, size_t nb, uint32_t *out)
+{
+#if NC_X86
+    if (use_avx2) {
+        blocks_avx2(k, b0, nb, out);
+        return;
+    }
+#endif
+    blocks_generic(k, b0, nb, out);
+}
+
+static void variate(int v, const uint32_t *w, float *out, size_t n, float scale, float offset)
+{
+#if NC_X86
+    if (use_avx2) {
+        variate_avx2(v, w, out, n, scale, offset);
+        return;
+    }
+#endif
+    variate_generic(v, w, out, n, scale, offset);
+}
+
+static int64_t add_chunk(int dt, const void *x, void *o, const float *nz, size_t n, float lo,
+                         float hi)
+{
+#if NC_X86
+    if (use_avx2)
+        return add_avx2(dt, x, o, nz, n, lo, hi);
+#endif
+    return add_generic(dt, x, o, nz, n, lo, hi);
+}
+
+/* Words [pos, pos + n) (pos = 4 * block + phase, phase < 4) into dst; n <= CHUNK. */
+static void words_at(const nc_key *k, uint64_t block, int phase, size_t n, uint32_t *dst)
+{
+    uint32_t tmp[CHUNK + 8] __attribute__((aligned(32)));
+    size_t nb = ((size_t)phase + n + 3) / 4;
+    if (phase == 0 && (n & 3) == 0) {
+        blocks(k, block, nb, dst);
+        return;
+    }
+    blocks(k, block, nb, tmp);
+    memcpy(dst, tmp + phase, n * 4);
+}
+
+static const size_t itemsize[5] = {1, 2, 2, 4, 4};
+
+/* Noise for words [pos, pos + nwords) added to samples x[0 .. n): sample j uses word
+ * pos + j / repeat. Returns the clipped count. */
+static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc_key *k,
+                       uint64_t block, int phase, float scale, float offset, float lo, float hi,
+                       size_t repeat)
+{
+    uint32_t w[CHUNK] __attribute__((aligned(32)));
+    float nz[CHUNK] __attribute__((aligned(32)));
+    float ex[CHUNK] __attribute__((aligned(32)));
+    const size_t isz = itemsize[dt];
+    int64_t clipped = 0;
+    size_t j = 0;
+    while (j < n) {
+        size_t nw = (n - j + repeat - 1) / repeat;
+        if (nw > CHUNK)
+            nw = CHUNK;
+        words_at(k, block, phase, nw, w);
+        block += nw / 4;
+        phase += (int)(nw % 4);
+        if (phase >= 4) {
+            phase -= 4;
+            block++;
+        }
+        variate(v, w, nz, nw, scale, offset);
+        if (repeat == 1) {
+            clipped += add_chunk(dt, x + j * isz, o + j * isz, nz, nw, lo, hi);
+            j += nw;
+            continue;
+        }
+        /* expand each value over `repeat` samples, CHUNK samples at a time */
+        size_t total = nw * repeat;
+        if (total > n - j)
+            total = n - j;
+        size_t wi = 0, rep = 0;
+        for (size_t done = 0; done < total;) {
+            size_t m = total - done < CHUNK ? total - done : CHUNK;
+            for (size_t q = 0; q < m; q++) {
+                ex[q] = nz[wi];
+                if (++rep == repeat) {
+                    rep = 0;
+                    wi++;
+                }
+            }
+            clipped += add_chunk(dt, x + (j + done) * isz, o + (j + done) * isz, ex, m, lo, hi);
+            done += m;
+        }
+        j += total;
+    }
+    return clipped;
+}
+
+/* ---------------------------------------------------------------- Python interface */
+
+static int get_key(PyObject *args, nc_key *k, unsigned long long *block, int *phase,
+                   Py_buffer *out)
+{
+    return PyArg_ParseTuple(args, "IIIIKiw*", &k->k0, &k->k1, &k->k2, &k->k3, block, phase,
+                            out);
+}
+
+static int need_table(void)
+{
+    if (!table_ready) {
+        PyErr_SetString(PyExc_RuntimeError, "normal table not loaded (call set_table)");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *py_set_table(PyObject *self, PyObject *args)
+{
+    Py_buffer b;
+    if (!PyArg_ParseTuple(args, "y*", &b))
+        return NULL;
+    if (b.len != (Py_ssize_t)(NCELLS * 4 * sizeof(float))) {
+        PyBuffer_Release(&b);
+        PyErr_SetString(PyExc_ValueError, "table must be 2112 x 4 little-endian float32");
+        return NULL;
+    }
+    const unsigned char *p = b.buf;
+    for (int c = 0; c < NCELLS; c++)
+        for (int j = 0; j < 4; j++) {
+            const unsigned char *q = p + 4 * (4 * c + j);
+            uint32_t u = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+                         (uint32_t)q[3] << 24;
+            rows[c][j] = f32_from_bits(u);
+        }
+    PyBuffer_Release(&b);
+    table_ready = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_bits(PyObject *self, PyObject *args)
+{
+    nc_key k;
+    unsigned long long block;
+    int phase;
+    Py_buffer out;
+    if (!get_key(args, &k, &block, &phase, &out))
+        return NULL;
+    size_t n = (size_t)out.len / 4;
+    uint32_t *dst = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        words_at(&k, block + i / 4, phase, m, dst + i);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+static PyObject *variate_py(PyObject *args, int uniform)
+{
+    nc_key k;
+    unsigned long long block;
+    int phase;
+    Py_buffer out;
+    if (!uniform && !need_table())
+        return NULL;
+    if (!get_key(args, &k, &block, &phase, &out))
+        return NULL;
+    size_t n = (size_t)out.len / 4;
+    float *dst = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    uint32_t w[CHUNK] __attribute__((aligned(32)));
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        words_at(&k, block + i / 4, phase, m, w);
+        if (uniform)
+            for (size_t q = 0; q < m; q++)
+                dst[i + q] = (float)(w[q] >> 8) * 5.9604644775390625e-08f;
+        else
+            variate(V_RAW, w, dst + i, m, 1.0f, 0.0f);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_normal(PyObject *self, PyObject *args) { return variate_py(args, 0); }
+static PyObject *py_uniform(PyObject *self, PyObject *args) { return variate_py(args, 1); }
+
+static PyObject *py_normal_from_bits(PyObject *self, PyObject *args)
+{
+    Py_buffer in, out;
+    if (!need_table())
+        return NULL;
+    if (!PyArg_ParseTuple(args, "y*w*", &in, &out))
+        return NULL;
+    if (in.len != out.len || in.len % 4) {
+        PyBuffer_Release(&in);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "u and out must have the same number of 4-byte items");
+        return NULL;
+    }
+    size_t n = (size_t)in.len / 4;
+    const uint32_t *u = in.buf;
+    float *dst = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        variate(V_RAW, u + i, dst + i, m, 1.0f, 0.0f);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&in);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_add(PyObject *self, PyObject *args)
+{
+    int v, dt, phase;
+    Py_buffer x, o;
+    nc_key k;
+    unsigned long long block;
+    double scale, offset, lo, hi;
+    Py_ssize_t repeat;
+    if (!PyArg_ParseTuple(args, "iiy*w*IIIIKiddddn", &v, &dt, &x, &o, &k.k0, &k.k1, &k.k2,
+                          &k.k3, &block, &phase, &scale, &offset, &lo, &hi, &repeat))
+        return NULL;
+    if (dt < 0 || dt > 4 || (v != V_NORMAL && v != V_UNIFORM) || repeat < 1 || phase < 0 ||
+        phase > 3 || x.len != o.len || x.len % (Py_ssize_t)itemsize[dt]) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&o);
+        PyErr_SetString(PyExc_ValueError, "bad arguments to add");
+        return NULL;
+    }
+    if (v == V_NORMAL && !table_ready) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&o);
+        return need_table(), NULL;
+    }
+    size_t n = (size_t)x.len / itemsize[dt];
+    int64_t clipped;
+    Py_BEGIN_ALLOW_THREADS
+    clipped = add_run(v, dt, x.buf, o.buf, n, &k, block, phase, (float)scale, (float)offset,
+                      (float)lo, (float)hi, (size_t)repeat);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&o);
+    return PyLong_FromLongLong(clipped);
+}
+
+static PyObject *py_isa(PyObject *self, PyObject *noargs)
+{
+    return PyUnicode_FromString(use_avx2 ? "avx2" : "generic");
+}
+
+static int cpu_has_avx2(void)
+{
+#if NC_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+static PyObject *py_set_isa(PyObject *self, PyObject *args)
+{
+    const char *name;
+    if (!PyArg_ParseTuple(args, "s", &name))
+        return NULL;
+    if (strcmp(name, "generic") == 0)
+        use_avx2 = 0;
+    else if (strcmp(name, "avx2") == 0 && cpu_has_avx2())
+        use_avx2 = 1;
+    else {
+        PyErr_Format(PyExc_ValueError, "code path %s not available", name);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_available(PyObject *self, PyObject *noargs)
+{
+    return cpu_has_avx2() ? Py_BuildValue("(ss)", "avx2", "generic")
+                          : Py_BuildValue("(s)", "generic");
+}
+
+static PyMethodDef methods[] = {
+    {"set_table", py_set_table, METH_VARARGS, "set_table(bytes): load the 2112x4 float32 table"},
+    {"bits", py_bits, METH_VARARGS, "bits(k0, k1, k2, k3, block, phase, out_u32)"},
+    {"normal", py_normal, METH_VARARGS, "normal(k0, k1, k2, k3, block, phase, out_f32)"},
+    {"uniform", py_uniform, METH_VARARGS, "uniform(k0, k1, k2, k3, block, phase, out_f32)"},
+    {"normal_from_bits", py_normal_from_bits, METH_VARARGS, "normal_from_bits(u32, out_f32)"},
+    {"add", py_add, METH_VARARGS,
+     "add(variate, dtype, x, out, k0, k1, k2, k3, block, phase, scale, offset, lo, hi, repeat)"
+     " -> clipped count"},
+    {"isa", py_isa, METH_NOARGS, "the code path in use: 'avx2' or 'generic'"},
+    {"set_isa", py_set_isa, METH_VARARGS, "force a code path (for tests)"},
+    {"available", py_available, METH_NOARGS, "code paths this CPU can run"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_kernel", "Philox4x32-10, tabulated normal and fused add kernels.",
+    -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__kernel(void)
+{
+    use_avx2 = cpu_has_avx2();
+    return PyModule_Create(&moduledef);
+}
