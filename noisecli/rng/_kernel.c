@@ -182,71 +182,71 @@ static int64_t add_generic(int dt, const void *x, void *o, const float *nz, size
 
 #define AVX2 __attribute__((target("avx2")))
 
-AVX2 static inline void mulhilo8(__m256i a, __m256i m, __m256i *hi, __m256i *lo)
-{
-    __m256i pe = _mm256_mul_epu32(a, m);                         /* lanes 0,2,4,6 */
-    __m256i po = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m); /* lanes 1,3,5,7 */
-    *hi = _mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA);
-    *lo = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
-}
+/* Philox in 64-bit lanes: each 64-bit lane holds one block's 32-bit word in its low half (the
+ * high half is don't-care: _mm256_mul_epu32 reads only low halves and the xors keep the halves
+ * apart), so a round is 2 multiplies, 2 shifts and 4 xors per 4 blocks. G groups of 4 blocks
+ * run interleaved for latency hiding. */
+#ifndef PG
+#define PG 3
+#endif
+typedef struct {
+    __m256i k0[ROUNDS], k1[ROUNDS];
+} round_keys;
 
-/* 16 blocks (two independent groups of 8 lanes) -> 64 interleaved words. */
-AVX2 static void blocks16_avx2(const nc_key *k, uint64_t b0, uint32_t *out)
+AVX2 static void make_round_keys(const nc_key *k, round_keys *rk)
 {
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i m0 = _mm256_set1_epi32((int)M0), m1 = _mm256_set1_epi32((int)M1);
-    __m256i c0[2], c1[2], c2[2], c3[2];
-    for (int g = 0; g < 2; g++) {
-        uint64_t b = b0 + 8u * (uint64_t)g;
-        c0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)b), iota);
-        c1[g] = _mm256_set1_epi32((int)(uint32_t)(b >> 32));
-        c2[g] = _mm256_set1_epi32((int)k->k2);
-        c3[g] = _mm256_set1_epi32((int)k->k3);
-    }
     uint32_t k0 = k->k0, k1 = k->k1;
     for (int r = 0; r < ROUNDS; r++) {
-        if (r) {
-            k0 += W0;
-            k1 += W1;
-        }
-        const __m256i vk0 = _mm256_set1_epi32((int)k0), vk1 = _mm256_set1_epi32((int)k1);
-        for (int g = 0; g < 2; g++) {
-            __m256i hi0, lo0, hi1, lo1;
-            mulhilo8(c0[g], m0, &hi0, &lo0);
-            mulhilo8(c2[g], m1, &hi1, &lo1);
-            c0[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), vk0);
-            c2[g] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[g]), vk1);
-            c1[g] = lo1;
-            c3[g] = lo0;
+        rk->k0[r] = _mm256_set1_epi64x(k0);
+        rk->k1[r] = _mm256_set1_epi64x(k1);
+        k0 += W0;
+        k1 += W1;
+    }
+}
+
+AVX2 static inline void blocksG_avx2(const nc_key *k, const round_keys *rk, uint64_t b0,
+                                     uint32_t *out)
+{
+    const __m256i m0 = _mm256_set1_epi64x(M0), m1 = _mm256_set1_epi64x(M1);
+    __m256i c0[PG], c1[PG], c2[PG], c3[PG];
+    for (int g = 0; g < PG; g++) {
+        /* low half: (b + i) mod 2**32, high half: (b + i) >> 32 */
+        __m256i b = _mm256_add_epi64(_mm256_set1_epi64x((long long)(b0 + 4u * (uint64_t)g)),
+                                     _mm256_setr_epi64x(0, 1, 2, 3));
+        c0[g] = b;
+        c1[g] = _mm256_srli_epi64(b, 32);
+        c2[g] = _mm256_set1_epi64x(k->k2);
+        c3[g] = _mm256_set1_epi64x(k->k3);
+    }
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int g = 0; g < PG; g++) {
+            __m256i p0 = _mm256_mul_epu32(c0[g], m0); /* lo0 | hi0 */
+            __m256i p1 = _mm256_mul_epu32(c2[g], m1); /* lo1 | hi1 */
+            c0[g] = _mm256_xor_si256(_mm256_srli_epi64(p1, 32), _mm256_xor_si256(c1[g], rk->k0[r]));
+            c2[g] = _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_xor_si256(c3[g], rk->k1[r]));
+            c1[g] = p1;
+            c3[g] = p0;
         }
     }
-    for (int g = 0; g < 2; g++) {
-        __m256i t0 = _mm256_unpacklo_epi32(c0[g], c1[g]);
-        __m256i t1 = _mm256_unpacklo_epi32(c2[g], c3[g]);
-        __m256i t2 = _mm256_unpackhi_epi32(c0[g], c1[g]);
-        __m256i t3 = _mm256_unpackhi_epi32(c2[g], c3[g]);
-        __m256i r0 = _mm256_unpacklo_epi64(t0, t1); /* blocks 0 | 4 */
-        __m256i r1 = _mm256_unpackhi_epi64(t0, t1); /* blocks 1 | 5 */
-        __m256i r2 = _mm256_unpacklo_epi64(t2, t3); /* blocks 2 | 6 */
-        __m256i r3 = _mm256_unpackhi_epi64(t2, t3); /* blocks 3 | 7 */
-        __m256i *dst = (__m256i *)(out + 32 * g);
-        _mm256_storeu_si256(dst + 0, _mm256_permute2x128_si256(r0, r1, 0x20));
-        _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(r2, r3, 0x20));
-        _mm256_storeu_si256(dst + 2, _mm256_permute2x128_si256(r0, r1, 0x31));
-        _mm256_storeu_si256(dst + 3, _mm256_permute2x128_si256(r2, r3, 0x31));
+    for (int g = 0; g < PG; g++) {
+        /* [w0 w1] and [w2 w3] of each block in its 64-bit lane, then blocks in order */
+        __m256i a = _mm256_blend_epi32(c0[g], _mm256_slli_epi64(c1[g], 32), 0xAA);
+        __m256i b = _mm256_blend_epi32(c2[g], _mm256_slli_epi64(c3[g], 32), 0xAA);
+        __m256i lo = _mm256_unpacklo_epi64(a, b); /* blocks 0 | 2 */
+        __m256i hi = _mm256_unpackhi_epi64(a, b); /* blocks 1 | 3 */
+        __m256i *dst = (__m256i *)(out + 16 * g);
+        _mm256_storeu_si256(dst + 0, _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
     }
 }
 
 AVX2 static void blocks_avx2(const nc_key *k, uint64_t b0, size_t nb, uint32_t *out)
 {
+    round_keys rk;
+    make_round_keys(k, &rk);
     size_t i = 0;
-    for (; i + 16 <= nb; i += 16) {
-        uint64_t b = b0 + i;
-        if ((uint32_t)b > 0xFFFFFFFFu - 15u) /* the low counter word wraps inside: scalar */
-            blocks_generic(k, b, 16, out + 4 * i);
-        else
-            blocks16_avx2(k, b, out + 4 * i);
-    }
+    for (; i + 4 * PG <= nb; i += 4 * PG)
+        blocksG_avx2(k, &rk, b0 + i, out + 4 * i);
     blocks_generic(k, b0 + i, nb - i, out + 4 * i);
 }
 
@@ -262,11 +262,12 @@ AVX2 static inline __m256 normal8(__m256i u)
         _mm256_set1_ps(1.0f));
     /* the 8 cells' rows (c0..c3, 16 bytes each) by plain loads, transposed: gathers are much
      * slower than this on several x86 cores */
-    __m128i lo = _mm256_castsi256_si128(cell), hi = _mm256_extracti128_si256(cell, 1);
+    __m256i off = _mm256_slli_epi32(cell, 4); /* byte offsets of the rows */
+    __m128i lo = _mm256_castsi256_si128(off), hi = _mm256_extracti128_si256(off, 1);
     uint64_t i01 = (uint64_t)_mm_cvtsi128_si64(lo), i23 = (uint64_t)_mm_extract_epi64(lo, 1);
     uint64_t i45 = (uint64_t)_mm_cvtsi128_si64(hi), i67 = (uint64_t)_mm_extract_epi64(hi, 1);
-    const float *T = &rows[0][0];
-#define ROW(i) _mm_load_ps(T + 4 * (size_t)(uint32_t)(i))
+    const char *T = (const char *)&rows[0][0];
+#define ROW(i) _mm_load_ps((const float *)(T + (uint32_t)(i)))
 #define ROW2(a, b) _mm256_insertf128_ps(_mm256_castps128_ps256(ROW(a)), ROW(b), 1)
     __m256 r04 = ROW2(i01, i45), r15 = ROW2(i01 >> 32, i45 >> 32);
     __m256 r26 = ROW2(i23, i67), r37 = ROW2(i23 >> 32, i67 >> 32);
@@ -486,6 +487,49 @@ static int64_t add_chunk(int dt, const void *x, void *o, const float *nz, size_t
     return add_generic(dt, x, o, nz, n, lo, hi);
 }
 
+/* ex[q * repeat + r] = nz[q] for q < nw, r < repeat (2 <= repeat). */
+static void expand_generic(const float *nz, size_t nw, size_t repeat, float *ex)
+{
+    for (size_t q = 0; q < nw; q++)
+        for (size_t r = 0; r < repeat; r++)
+            ex[q * repeat + r] = nz[q];
+}
+
+#if NC_X86
+/* 8 words at a time for repeat <= 8: output vector v (of `repeat`) holds words
+ * (8v + i) / repeat, all within 8 words of (8v) / repeat; nz must have 8 readable floats past
+ * nw. */
+AVX2 static void expand_avx2(const float *nz, size_t nw, size_t repeat, float *ex)
+{
+    __m256i idx[8];
+    size_t base[8];
+    for (size_t v = 0; v < repeat; v++) {
+        int32_t t[8];
+        base[v] = 8 * v / repeat;
+        for (size_t i = 0; i < 8; i++)
+            t[i] = (int32_t)((8 * v + i) / repeat - base[v]);
+        idx[v] = _mm256_loadu_si256((const __m256i *)t);
+    }
+    size_t q = 0;
+    for (; q + 8 <= nw; q += 8)
+        for (size_t v = 0; v < repeat; v++)
+            _mm256_storeu_ps(ex + q * repeat + 8 * v,
+                             _mm256_permutevar8x32_ps(_mm256_loadu_ps(nz + q + base[v]), idx[v]));
+    expand_generic(nz + q, nw - q, repeat, ex + q * repeat);
+}
+#endif
+
+static void expand(const float *nz, size_t nw, size_t repeat, float *ex)
+{
+#if NC_X86
+    if (use_avx2 && repeat <= 8) {
+        expand_avx2(nz, nw, repeat, ex);
+        return;
+    }
+#endif
+    expand_generic(nz, nw, repeat, ex);
+}
+
 /* Words [pos, pos + n) (pos = 4 * block + phase, phase < 4) into dst; n <= CHUNK. */
 static void words_at(const nc_key *k, uint64_t block, int phase, size_t n, uint32_t *dst)
 {
@@ -508,7 +552,7 @@ static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc
                        size_t repeat)
 {
     uint32_t w[CHUNK] __attribute__((aligned(32)));
-    float nz[CHUNK] __attribute__((aligned(32)));
+    float nz[CHUNK + 8] __attribute__((aligned(32))); /* + 8: expand_avx2 may read past */
     float ex[CHUNK] __attribute__((aligned(32)));
     const size_t isz = itemsize[dt];
     int64_t clipped = 0;
@@ -530,22 +574,37 @@ static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc
             j += nw;
             continue;
         }
-        /* expand each value over `repeat` samples, CHUNK samples at a time */
+        /* expand each value over `repeat` samples, at most CHUNK samples at a time */
         size_t total = nw * repeat;
         if (total > n - j)
             total = n - j;
-        size_t wi = 0, rep = 0;
-        for (size_t done = 0; done < total;) {
-            size_t m = total - done < CHUNK ? total - done : CHUNK;
-            for (size_t q = 0; q < m; q++) {
-                ex[q] = nz[wi];
-                if (++rep == repeat) {
-                    rep = 0;
-                    wi++;
+        if (repeat > CHUNK) { /* one word over more than CHUNK samples */
+            for (size_t wi = 0, done = 0; done < total; wi++) {
+                for (size_t q = 0; q < CHUNK; q++)
+                    ex[q] = nz[wi];
+                for (size_t left = repeat; left && done < total;) {
+                    size_t piece = left < CHUNK ? left : CHUNK;
+                    if (piece > total - done)
+                        piece = total - done;
+                    clipped += add_chunk(dt, x + (j + done) * isz, o + (j + done) * isz, ex, piece,
+                                         lo, hi);
+                    done += piece;
+                    left -= piece;
                 }
             }
-            clipped += add_chunk(dt, x + (j + done) * isz, o + (j + done) * isz, ex, m, lo, hi);
-            done += m;
+        } else {
+            size_t per = CHUNK / repeat; /* whole words per piece */
+            if (per >= 8)
+                per &= ~(size_t)7;
+            for (size_t w0 = 0, done = 0; done < total; w0 += per) {
+                size_t cnt = nw - w0 < per ? nw - w0 : per;
+                expand(nz + w0, cnt, repeat, ex);
+                size_t m = cnt * repeat;
+                if (m > total - done)
+                    m = total - done;
+                clipped += add_chunk(dt, x + (j + done) * isz, o + (j + done) * isz, ex, m, lo, hi);
+                done += m;
+            }
         }
         j += total;
     }
