@@ -65,10 +65,11 @@ def cell_points(cell: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         # too many t to list: the representable x of the cell (step 2**(e-23)); e = 23:
         # x = t + 0.5 rounded to even, reached from t = x - 1 and x (mean q = x * 2**-32);
         # e >= 24: x = float32(t), reached from t within half a step (mean q ~ (x + .5) 2**-32)
-        xs = lo + 2.0 ** (e - 23) * np.arange(1 << 17)
+        xs: NDArray[np.float64] = lo + 2.0 ** (e - 23) * np.arange(1 << 17, dtype=np.float64)
         xs = xs[xs < hi]
         ref = target(xs - 0.5) if e == 23 else target(xs)
-        return (xs / 2.0**e - 1) * 64 - m, ref
+        f: NDArray[np.float64] = (xs / 2.0**e - 1) * 64 - m
+        return f, ref
     t = np.arange(max(0, int(lo) - 2), min((1 << 31) - 1, int(hi) + 2) + 1, dtype=np.uint32)
     x = x_of_t(t).astype(np.float64)
     keep = (x >= lo) & (x < hi)
@@ -103,7 +104,7 @@ def fit_cell(cell: int) -> tuple[NDArray[np.float32], float]:
         coef = np.zeros(4)
         coef[:w] = np.linalg.solve(np.vander(f64, w, increasing=True), ref)
     else:
-        coef = np.polynomial.polynomial.polyfit(f64, ref, 3)
+        coef = np.asarray(np.polynomial.polynomial.polyfit(f64, ref, 3), np.float64)
     c32 = coef.astype(np.float32)
     f32 = f64.astype(np.float32)  # exact: f has 17 bits
     best = c32.copy()
@@ -121,11 +122,13 @@ def fit_cell(cell: int) -> tuple[NDArray[np.float32], float]:
 
 
 def _ulps(x: np.float32, n: int) -> np.float32:
-    y = np.float32(x)
+    """x moved by n float32 ulps."""
+    y = np.array([x], np.float32)
     direction = np.float32(np.inf) if n > 0 else np.float32(-np.inf)
     for _ in range(abs(n)):
         y = np.nextafter(y, direction)
-    return y
+    res: np.float32 = y.astype(np.float32)[0]
+    return res
 
 
 def build() -> tuple[NDArray[np.float32], NDArray[np.float64]]:

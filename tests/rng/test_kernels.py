@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,11 @@ def isa(request: pytest.FixtureRequest) -> Any:
 
 
 def test_compiled_is_active_when_built() -> None:
+    built = list(Path(kernels.__file__).parent.glob("_kernel*.so")) + list(
+        Path(kernels.__file__).parent.glob("_kernel*.pyd")
+    )
+    if built and kernels.COMPILED is None:
+        pytest.fail(f"{built[0].name} is built but does not import")
     need_compiled()
     if os.environ.get("NOISECLI_PURE") == "1":
         assert kernels.ACTIVE == "numpy"
