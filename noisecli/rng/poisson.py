@@ -22,7 +22,7 @@ Philox block ``i`` (words ``4i .. 4i+3``) of ``S_0 = stream`` for ``t = 0`` and 
     k = floor(((2a)/u_s + b) U + lam + 0.43)
     accept k  if u_s >= 0.07 and V <= v_r
     reject    if k < 0, or u_s < 0.013 and V > u_s, or u_s == 0, or k > 2 lam + 2**20
-    accept k  if (log V + log(1/alpha)) - log(a/(u_s u_s) + b) <= log f(k; lam)
+    accept k  if log((V (1/alpha)) / (a/(u_s u_s) + b)) <= log f(k; lam)
     else next try
 
 with ``log f`` the Poisson log-pmf in Loader's saddle-point form (no cancellation at large
@@ -114,8 +114,11 @@ def _bd0(k: F64, lam: F64) -> F64:
     for j in range(1, 10):
         ej = ej * v2
         s = s + ej / float(2 * j + 1)
-    direct = (k * portable.log_array(k / lam) + lam) - k
-    res: F64 = np.where(near, s, direct)
+    far = ~near
+    if far.any():
+        kf, lf = k[far], lam[far]
+        s[far] = (kf * portable.log_array(kf / lf) + lf) - kf
+    res: F64 = s
     return res
 
 
@@ -204,7 +207,7 @@ def _inversion(u: F64, lam: F64) -> I64:
 class _PtrsParams:
     """Per-value PTRS constants (module docstring) for ``lam >= 10``."""
 
-    __slots__ = ("a", "b", "lam", "log_inv_alpha", "two_a", "vr")
+    __slots__ = ("a", "b", "inv_alpha", "lam", "two_a", "vr")
 
     def __init__(self, lam: F64) -> None:
         s = np.sqrt(lam)
@@ -212,7 +215,7 @@ class _PtrsParams:
         self.b = 0.931 + 2.53 * s
         self.a = -0.059 + 0.02483 * self.b
         self.two_a = 2.0 * self.a
-        self.log_inv_alpha = portable.log_array(1.1239 + 1.1328 / (self.b - 3.4))
+        self.inv_alpha = 1.1239 + 1.1328 / (self.b - 3.4)
         self.vr = 0.9277 - 3.6224 / (self.b - 2.0)
 
     def take(self, i: NDArray[np.intp]) -> _PtrsParams:
@@ -239,11 +242,8 @@ def _ptrs_try(w: U32, q: _PtrsParams) -> tuple[NDArray[np.bool_], I64]:
     if check.any():
         i = np.flatnonzero(check)
         usi = us_safe[i]
-        with np.errstate(divide="ignore"):
-            lhs = (portable.log_array(v[i]) + q.log_inv_alpha[i]) - portable.log_array(
-                q.a[i] / (usi * usi) + q.b[i]
-            )
-        good = lhs <= log_pmf(kf[i], q.lam[i])
+        ratio = (v[i] * q.inv_alpha[i]) / (q.a[i] / (usi * usi) + q.b[i])
+        good = portable.log_array(ratio) <= log_pmf(kf[i], q.lam[i])
         acc = acc.copy()
         acc[i[good]] = True
     return acc, kf.astype(np.int64)
