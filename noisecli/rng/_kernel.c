@@ -204,8 +204,9 @@ AVX2 static void make_round_keys(const nc_key *k, round_keys *rk)
     }
 }
 
-AVX2 static inline void blocksG_avx2(const nc_key *k, const round_keys *rk, uint64_t b0,
-                                     uint32_t *out)
+/* 4 * PG blocks from b0: words in stream order, 8 per vector, into v[0 .. 2 * PG). */
+AVX2 static inline void blocksG_core(const nc_key *k, const round_keys *rk, uint64_t b0,
+                                     __m256i *v)
 {
     const __m256i m0 = _mm256_set1_epi64x(M0), m1 = _mm256_set1_epi64x(M1);
     __m256i c0[PG], c1[PG], c2[PG], c3[PG];
@@ -234,10 +235,18 @@ AVX2 static inline void blocksG_avx2(const nc_key *k, const round_keys *rk, uint
         __m256i b = _mm256_blend_epi32(c2[g], _mm256_slli_epi64(c3[g], 32), 0xAA);
         __m256i lo = _mm256_unpacklo_epi64(a, b); /* blocks 0 | 2 */
         __m256i hi = _mm256_unpackhi_epi64(a, b); /* blocks 1 | 3 */
-        __m256i *dst = (__m256i *)(out + 16 * g);
-        _mm256_storeu_si256(dst + 0, _mm256_permute2x128_si256(lo, hi, 0x20));
-        _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+        v[2 * g] = _mm256_permute2x128_si256(lo, hi, 0x20);
+        v[2 * g + 1] = _mm256_permute2x128_si256(lo, hi, 0x31);
     }
+}
+
+AVX2 static inline void blocksG_avx2(const nc_key *k, const round_keys *rk, uint64_t b0,
+                                     uint32_t *out)
+{
+    __m256i v[2 * PG];
+    blocksG_core(k, rk, b0, v);
+    for (int i = 0; i < 2 * PG; i++)
+        _mm256_storeu_si256((__m256i *)(out + 8 * i), v[i]);
 }
 
 AVX2 static void blocks_avx2(const nc_key *k, uint64_t b0, size_t nb, uint32_t *out)
@@ -313,6 +322,35 @@ AVX2 static void variate_avx2(int variate, const uint32_t *w, float *out, size_t
         }
     }
     variate_generic(variate, w + i, out + i, n - i, scale, offset);
+}
+
+/* Variates of the words of blocks [b0, b0 + nb) straight from the Philox registers. */
+AVX2 static void noise_blocks_avx2(int variate, const nc_key *k, uint64_t b0, size_t nb,
+                                   float *out, float scale, float offset)
+{
+    const __m256 vs = _mm256_set1_ps(scale), vo = _mm256_set1_ps(offset);
+    round_keys rk;
+    make_round_keys(k, &rk);
+    size_t i = 0;
+    for (; i + 4 * PG <= nb; i += 4 * PG) {
+        __m256i v[2 * PG];
+        blocksG_core(k, &rk, b0 + i, v);
+        float *dst = out + 4 * i;
+        for (int q = 0; q < 2 * PG; q++) {
+            __m256 z;
+            if (variate == V_RAW) {
+                _mm256_storeu_ps(dst + 8 * q, normal8(v[q]));
+                continue;
+            }
+            z = variate == V_NORMAL ? normal8(v[q]) : symmetric8(v[q]);
+            _mm256_storeu_ps(dst + 8 * q, _mm256_add_ps(_mm256_mul_ps(vs, z), vo));
+        }
+    }
+    if (i < nb) {
+        uint32_t w[4 * 4 * PG] __attribute__((aligned(32)));
+        blocks_generic(k, b0 + i, nb - i, w);
+        variate_avx2(variate, w, out + 4 * i, 4 * (nb - i), scale, offset);
+    }
 }
 
 /* y = x + n; count and clip to [lo, hi] (NaN passes through); returns the clipped lanes mask
@@ -543,6 +581,27 @@ static void words_at(const nc_key *k, uint64_t block, int phase, size_t n, uint3
     memcpy(dst, tmp + phase, n * 4);
 }
 
+/* Variates of words [pos, pos + n) into dst (n <= CHUNK); fused on the AVX2 path. */
+static void noise_at(int v, const nc_key *k, uint64_t block, int phase, size_t n, float *dst,
+                     float scale, float offset)
+{
+#if NC_X86
+    if (use_avx2 && phase == 0) {
+        size_t nb = n / 4;
+        noise_blocks_avx2(v, k, block, nb, dst, scale, offset);
+        if (n % 4) {
+            uint32_t w[4];
+            philox_block(k, block + nb, w);
+            variate_generic(v, w, dst + 4 * nb, n % 4, scale, offset);
+        }
+        return;
+    }
+#endif
+    uint32_t w[CHUNK] __attribute__((aligned(32)));
+    words_at(k, block, phase, n, w);
+    variate(v, w, dst, n, scale, offset);
+}
+
 static const size_t itemsize[5] = {1, 2, 2, 4, 4};
 
 /* Noise for words [pos, pos + nwords) added to samples x[0 .. n): sample j uses word
@@ -551,7 +610,6 @@ static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc
                        uint64_t block, int phase, float scale, float offset, float lo, float hi,
                        size_t repeat)
 {
-    uint32_t w[CHUNK] __attribute__((aligned(32)));
     float nz[CHUNK + 8] __attribute__((aligned(32))); /* + 8: expand_avx2 may read past */
     float ex[CHUNK] __attribute__((aligned(32)));
     const size_t isz = itemsize[dt];
@@ -561,14 +619,13 @@ static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc
         size_t nw = (n - j + repeat - 1) / repeat;
         if (nw > CHUNK)
             nw = CHUNK;
-        words_at(k, block, phase, nw, w);
+        noise_at(v, k, block, phase, nw, nz, scale, offset);
         block += nw / 4;
         phase += (int)(nw % 4);
         if (phase >= 4) {
             phase -= 4;
             block++;
         }
-        variate(v, w, nz, nw, scale, offset);
         if (repeat == 1) {
             clipped += add_chunk(dt, x + j * isz, o + j * isz, nz, nw, lo, hi);
             j += nw;
@@ -688,12 +745,13 @@ static PyObject *variate_py(PyObject *args, int uniform)
     uint32_t w[CHUNK] __attribute__((aligned(32)));
     for (size_t i = 0; i < n; i += CHUNK) {
         size_t m = n - i < CHUNK ? n - i : CHUNK;
-        words_at(&k, block + i / 4, phase, m, w);
-        if (uniform)
+        if (uniform) {
+            words_at(&k, block + i / 4, phase, m, w);
             for (size_t q = 0; q < m; q++)
                 dst[i + q] = (float)(w[q] >> 8) * 5.9604644775390625e-08f;
-        else
-            variate(V_RAW, w, dst + i, m, 1.0f, 0.0f);
+        } else {
+            noise_at(V_RAW, &k, block + i / 4, phase, m, dst + i, 1.0f, 0.0f);
+        }
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
