@@ -581,7 +581,8 @@ static void words_at(const nc_key *k, uint64_t block, int phase, size_t n, uint3
     memcpy(dst, tmp + phase, n * 4);
 }
 
-/* Variates of words [pos, pos + n) into dst (n <= CHUNK); fused on the AVX2 path. */
+/* Variates of words [pos, pos + n) into dst (n <= CHUNK); fused on the AVX2 path. (Each value
+ * depends only on its word, so computing a block's unused words changes nothing.) */
 static void noise_at(int v, const nc_key *k, uint64_t block, int phase, size_t n, float *dst,
                      float scale, float offset)
 {
@@ -594,6 +595,12 @@ static void noise_at(int v, const nc_key *k, uint64_t block, int phase, size_t n
             philox_block(k, block + nb, w);
             variate_generic(v, w, dst + 4 * nb, n % 4, scale, offset);
         }
+        return;
+    }
+    if (use_avx2) { /* whole blocks, then drop the words before pos */
+        float tmp[CHUNK + 8] __attribute__((aligned(32)));
+        noise_blocks_avx2(v, k, block, ((size_t)phase + n + 3) / 4, tmp, scale, offset);
+        memcpy(dst, tmp + phase, n * sizeof(float));
         return;
     }
 #endif
