@@ -49,7 +49,7 @@ class MediaInfo:
 class Prepared:
     """One output's drawn parameters (recorded in the manifest) and precomputed state."""
 
-    params: dict[str, float | str | bool]
+    params: dict[str, Any]  # JSON-able: numbers, text, switches (a recipe: lists of them)
     state: Any = None
 
 
