@@ -306,6 +306,7 @@ def poisson(stream: Stream, start: int, lam: ArrayLike) -> I64:
 # --------------------------------------------------------------------------- uint8 path
 
 N_CLASSES = 257  # output values 0..255, and 256 = "255, clipped"
+_LEVEL_GROUP = 16
 
 
 @functools.lru_cache(maxsize=16)
@@ -319,22 +320,25 @@ def u8_tables(photons: float) -> tuple[U32, NDArray[np.uint16]]:
     if not 0.0 < k < math.inf:
         raise ValueError("photons must be positive and finite")
     lam = (np.arange(256, dtype=np.float64) / 255.0) * k
-    half = np.ceil(12.0 * np.sqrt(lam) + 20.0)
+    half = np.ceil(9.0 * np.sqrt(lam) + 20.0)
     lo = np.maximum(np.floor(lam) - half, 0.0)
-    width = int(np.max(np.floor(lam) + half - lo)) + 1
-    n = lo[:, None] + np.arange(width, dtype=np.float64)[None, :]  # (256, width)
-    v = (n * 255.0) / k
-    cls = np.where(v > 255.0, 256.0, np.rint(np.minimum(v, 255.0))).astype(np.int64)
-    lam2 = np.broadcast_to(lam[:, None], n.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pmf = portable.exp_array(log_pmf(n, np.where(lam2 > 0.0, lam2, 1.0)))
-    pmf[0] = 0.0
-    pmf[0, 0] = 1.0  # level 0: lam = 0, X = 0
-    cum = np.cumsum(pmf, axis=1)  # sequential per row: c_i = c_{i-1} + p_i
-    thresh = np.empty((256, N_CLASSES), np.float64)
-    for x in range(256):
-        last = np.searchsorted(cls[x], np.arange(N_CLASSES), side="right") - 1
-        thresh[x] = np.where(last >= 0, cum[x].take(np.maximum(last, 0)), 0.0)
+    hi = np.floor(lam) + half
+    thresh = np.zeros((256, N_CLASSES), np.float64)
+    thresh[0] = 1.0  # level 0: lam = 0, X = 0
+    classes = np.arange(N_CLASSES)
+    for g in range(1, 256, _LEVEL_GROUP):  # groups of levels bound the temporaries' size
+        rows = slice(g, min(g + _LEVEL_GROUP, 256))
+        width = int(np.max(hi[rows] - lo[rows])) + 1
+        n = lo[rows, None] + np.arange(width, dtype=np.float64)[None, :]
+        lam2 = np.broadcast_to(lam[rows, None], n.shape)
+        v = (n * 255.0) / k
+        cls = np.where(v > 255.0, 256.0, np.rint(np.minimum(v, 255.0))).astype(np.int64)
+        pmf = portable.exp_array(log_pmf(n, lam2))
+        pmf[n > hi[rows, None]] = 0.0
+        cum = np.cumsum(pmf, axis=1)  # sequential per row: c_i = c_{i-1} + p_i
+        for r in range(cum.shape[0]):
+            last = np.searchsorted(cls[r], classes, side="right") - 1
+            thresh[g + r] = np.where(last >= 0, cum[r].take(np.maximum(last, 0)), 0.0)
     t = np.minimum(np.rint(thresh * 2.0**32), 2.0**32)
     t[:, -1] = 2.0**32
     ti = t.astype(np.int64)
@@ -379,8 +383,8 @@ def poisson_u8(
         class  = min{c : w < T_x[c]},   out = min(class, 255),   clipped += (class == 256)
 
     with ``f = exp(log_pmf)`` (portable), summed left to right over the window
-    ``W_x = [max(floor(lam) - h, 0), floor(lam) + h]``, ``h = ceil(12 sqrt(lam) + 20)``
-    (outside mass < 1e-30), ``T`` capped at ``2**32``. So ``P(class <= c) = T_x[c] / 2**32``:
+    ``W_x = [max(floor(lam) - h, 0), floor(lam) + h]``, ``h = ceil(9 sqrt(lam) + 20)``
+    (outside mass < 1e-17), ``T`` capped at ``2**32``. So ``P(class <= c) = T_x[c] / 2**32``:
     the exact distribution of the rounded output, quantised to ``2**-32``. The tables
     (:func:`u8_tables`) store ``upper = max(T - 1, 0)`` and ``guide[x, b] = class(b 2**24)``;
     the lookup is ``c = guide[x, w >> 24]; while w > upper[x, c]: c += 1``.
