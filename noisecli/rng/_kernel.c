@@ -364,9 +364,14 @@ AVX2 static inline __m256 clip8(__m256 y, __m256 lo, __m256 hi, __m256i *cnt)
     return _mm256_blendv_ps(y, hi, above);
 }
 
-AVX2 static inline __m256i round8(__m256 y)
+/* Integer outputs: y is never NaN, and -0.0 vs +0.0 does not matter after rounding, so the clip
+ * can be max/min and "clipped" is y != clip(y); cvtps2dq rounds half to even (the default
+ * MXCSR mode, which rint, numpy and the generic path also use). */
+AVX2 static inline __m256i clip_round8(__m256 y, __m256 lo, __m256 hi, __m256i *cnt)
 {
-    return _mm256_cvtps_epi32(_mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m256 c = _mm256_min_ps(_mm256_max_ps(y, lo), hi);
+    *cnt = _mm256_add_epi32(*cnt, _mm256_castps_si256(_mm256_cmp_ps(y, c, _CMP_NEQ_UQ)));
+    return _mm256_cvtps_epi32(c);
 }
 
 AVX2 static inline int64_t hsum_neg(__m256i c)
@@ -393,7 +398,7 @@ AVX2 static int64_t add_u8_avx2(const uint8_t *x, uint8_t *o, const float *nz, s
         for (int q = 0; q < 4; q++) {
             __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(src[q]));
             y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
-            r[q] = round8(clip8(y, vlo, vhi, &cnt));
+            r[q] = clip_round8(y, vlo, vhi, &cnt);
         }
         __m256i a = _mm256_packs_epi32(r[0], r[1]); /* 0-3 8-11 | 4-7 12-15 (per lane) */
         __m256i b = _mm256_packs_epi32(r[2], r[3]);
@@ -416,7 +421,7 @@ AVX2 static int64_t add_u16_avx2(const uint16_t *x, uint16_t *o, const float *nz
             __m128i xv = _mm_loadu_si128((const __m128i *)(x + i + 8 * q));
             __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(xv));
             y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
-            r[q] = round8(clip8(y, vlo, vhi, &cnt));
+            r[q] = clip_round8(y, vlo, vhi, &cnt);
         }
         __m256i c = _mm256_packus_epi32(r[0], r[1]);
         c = _mm256_permute4x64_epi64(c, 0xD8);
@@ -437,7 +442,7 @@ AVX2 static int64_t add_i16_avx2(const int16_t *x, int16_t *o, const float *nz, 
             __m128i xv = _mm_loadu_si128((const __m128i *)(x + i + 8 * q));
             __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(xv));
             y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
-            r[q] = round8(clip8(y, vlo, vhi, &cnt));
+            r[q] = clip_round8(y, vlo, vhi, &cnt);
         }
         __m256i c = _mm256_packs_epi32(r[0], r[1]);
         c = _mm256_permute4x64_epi64(c, 0xD8);
@@ -455,7 +460,7 @@ AVX2 static int64_t add_i32_avx2(const int32_t *x, int32_t *o, const float *nz, 
     for (; i + 8 <= n; i += 8) {
         __m256 y = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(x + i)));
         y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i));
-        _mm256_storeu_si256((__m256i *)(o + i), round8(clip8(y, vlo, vhi, &cnt)));
+        _mm256_storeu_si256((__m256i *)(o + i), clip_round8(y, vlo, vhi, &cnt));
     }
     return hsum_neg(cnt) + add_i32_generic(x + i, o + i, nz + i, n - i, lo, hi);
 }
