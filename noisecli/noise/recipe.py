@@ -1,0 +1,788 @@
+"""Recipes: several noises applied in order, each with a probability, or one picked of a group.
+
+A recipe is an ordered list of steps. A step is one registered noise with its parameters
+and a probability ``p`` of being applied to an output (default 1). A ``one_of`` group picks
+exactly one of its noises per output, with the given positive weights (default equal), and
+may itself have a ``p``. A recipe of image noises is an image noise; a recipe of audio
+noises is an audio recipe, where every step also says how loud it is.
+
+The file format (TOML, UTF-8)::
+
+    # camera.toml: a phone camera in dim light
+    medium = "image"              # optional: "image" or "audio", checked against the steps
+
+    [[step]]                      # steps run in the order written
+    noise = "sensor"              # any noise of `noisecli noises`, by name or alias
+    iso_like = "100:3200"         # parameters as on the command line: 25, "5:30", "10%"
+
+    [[step]]
+    noise = "salt-pepper"
+    amount = "0.01:0.05"          # LOW:HIGH is drawn per output
+    per_pixel = true              # switches are true / false
+    p = 0.3                       # applied to 30% of the outputs (default 1)
+
+    [[step]]                      # a group: exactly one of its noises, by weight
+    one_of = [
+        { noise = "gaussian", std = "5:20", weight = 2 },
+        { noise = "gaussian", severity = 3, preset = "cifar10-c" },   # weight 1
+    ]
+    p = 0.5                       # the group itself is applied half the time
+
+Parameter values are the command line's text, parsed by the noise's own parser: a number
+(``std = 25``), a ``LOW:HIGH`` range drawn uniformly per output (``std = "5:30"``), a
+percentage of full scale where the noise takes one (``std = "10%"``), a severity 1..5
+(``severity = 3`` or ``"1:5"``), text (``preset = "cifar10-c"``) or a switch (``mono =
+true``). Keys may be written ``iso_like`` or ``iso-like``. A ``one_of`` entry takes
+``weight`` (a positive number) instead of ``p``; the entries may also be written as
+``[[step.one_of]]`` tables after their ``[[step]]``. Groups do not nest.
+
+In an audio recipe every step (and every ``one_of`` entry) sets its own loudness, one of
+``snr`` (dB, of the input signal over this noise) or ``level`` (the noise's RMS in dBFS,
+at most 0; ``-40`` or ``"-50:-30dBFS"``), each a value or a ``LOW:HIGH`` range::
+
+    medium = "audio"
+    [[step]]
+    noise = "background"
+    background = "noises/"        # a folder of recordings (or one file)
+    snr = "0:20"
+    [[step]]
+    noise = "white"
+    level = "-60:-40"
+    p = 0.5
+
+A bad recipe fails before any work with a :class:`~noisecli.errors.UsageError` naming the
+file and the line (``camera.toml:7: ...``).
+
+Randomness. For each output ``prepare`` reads ``rnd.draws`` in this fixed order:
+
+1. the decisions, step by step in recipe order: a step or group with ``0 < p < 1`` takes
+   one ``random()`` and is applied if it is below ``p`` (``p = 1`` and ``p = 0`` take
+   none); an applied group of two or more entries takes one more ``random()`` ``u`` and
+   picks entry ``k`` where ``u·W`` falls in ``[W₀+…+W_(k-1), W₀+…+W_k)``, ``W`` the sum
+   of the weights. So which steps apply depends only on the probabilities and weights,
+   not on the parameters' ranges;
+2. then each applied step in order prepares its noise: its parameters continue from the
+   same draws, and its positional stream is ``rnd.stream.child(f"step{i}")``, ``i`` the
+   step's position in the recipe (from 0, the same whatever was skipped, and the same
+   for every entry of a group), so the steps' noises are independent of each other and
+   a value's position keeps its meaning. An audio step then draws its level.
+
+``Prepared.params`` records the steps applied, in order, and the positions skipped, e.g.
+``{"steps": [{"noise": "sensor", "step": 0, "shot": 0.0004, ...}, {"noise": "gaussian",
+"step": 2, "branch": 0, "std": 12.5, ...}], "skipped": [1]}`` (``branch``: the entry of a
+group; audio steps add ``snr_db`` or ``level_dbfs``): JSON, a pure function of (seed,
+output key).
+
+Images: ``apply`` runs the applied steps' ``apply`` in order on the same float32 chunk,
+each on the previous one's output as is: nothing is rounded or clipped between steps (a
+noise that needs intensities in ``[0, 1]``, such as ``poisson`` or ``sensor``, clips its
+own view of them); the engine rounds and clips once, at the end. A recipe copies nothing
+itself: the only copies are those each step's own ``apply`` makes. With exactly one step
+applied, that step's native kernel (if any) is used.
+
+Audio: the steps are mixed by the audio mixer, each at its own level; the recipe only
+draws them (:meth:`Recipe.audio_steps`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, ClassVar, Literal, NamedTuple
+
+import numpy as np
+
+from noisecli.errors import UsageError
+from noisecli.noise import get_noise
+from noisecli.noise.base import MediaInfo, NativeKernel, Noise, Prepared, Span
+from noisecli.noise.level import Level, parse_level
+from noisecli.noise.recipe_toml import Scalar, Table, Where, dump, parse
+from noisecli.noise.stream import AudioNoise
+from noisecli.ranges import Media
+from noisecli.rng.keys import OutputRandom
+from noisecli.rng.philox import Draws
+
+LevelKind = Literal["snr", "level"]
+MEDIA: tuple[Media, ...] = ("image", "audio")
+GROUP_KEYS = ("one_of", "p")  # all a one_of step holds
+_MAX_EXACT_INT = 2.0**53
+
+
+def parse_snr(value: Level | str | float, name: str = "snr") -> Level:
+    """An SNR in dB: ``10``, ``-5``, ``"5:30"`` (as ``noisecli.config.parse_snr``)."""
+    if isinstance(value, Level):
+        return value
+    return parse_level(_as_text(value, name), name, allow_percent=False)
+
+
+def parse_dbfs(value: Level | str | float, name: str = "level") -> Level:
+    """A level in dBFS, at most 0: ``-40``, ``"-40dBFS"``, ``"-50:-30dBFS"``
+    (as ``noisecli.config.parse_dbfs``)."""
+    if isinstance(value, Level):
+        return value
+    parts = [p.strip() for p in _as_text(value, name).split(":")]
+    bare = [p[: -len("dbfs")] if p.lower().endswith("dbfs") else p for p in parts]
+    return parse_level(":".join(bare), name, maximum=0.0, allow_percent=False)
+
+
+def _as_text(value: object, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise UsageError(f'{name} takes a number or text such as "5:30", not {_kind(value)}')
+
+
+def _probability(value: object, name: str = "p") -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UsageError(f"{name} takes a number in [0, 1], not {_kind(value)}")
+    p = float(value)
+    if not 0.0 <= p <= 1.0:  # NaN fails too
+        raise UsageError(f"{name} must be in [0, 1], got {value!r}")
+    return p
+
+
+def _weight(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UsageError(f"weight takes a positive number, not {_kind(value)}")
+    w = float(value)
+    if not (math.isfinite(w) and w > 0.0):
+        raise UsageError(f"weight must be a positive number, got {value!r}")
+    return w
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a switch"
+    if isinstance(value, int | float):
+        return "a number"
+    for t, text in ((str, "text"), (list, "a list"), (dict, "a table")):
+        if isinstance(value, t):
+            return text
+    return f"a {type(value).__name__}"  # TOML dates and times
+
+
+def _coin(p: float, draws: Draws) -> bool:
+    """Whether a step of probability ``p`` applies: one ``random()`` if ``0 < p < 1``."""
+    if p >= 1.0:
+        return True
+    if p <= 0.0:
+        return False
+    return draws.random() < p
+
+
+@dataclass(frozen=True, init=False)
+class Step:
+    """One noise of a recipe, applied with probability ``p``.
+
+    Audio noises need their loudness, exactly one of ``snr`` (dB) or ``level`` (dBFS),
+    each a value or a range (a :class:`Level`, a number or the command line's text).
+    """
+
+    noise: Noise
+    p: float = 1.0
+    snr: Level | None = None
+    level: Level | None = None
+
+    def __init__(
+        self,
+        noise: Noise,
+        p: float = 1.0,
+        *,
+        snr: Level | str | float | None = None,
+        level: Level | str | float | None = None,
+    ) -> None:
+        if not isinstance(noise, Noise):
+            raise TypeError(f"a step holds a Noise, got {type(noise).__name__}")
+        if isinstance(noise, Recipe):
+            raise UsageError("a step of a recipe cannot be another recipe")
+        snr_level = None if snr is None else parse_snr(snr)
+        dbfs = None if level is None else parse_dbfs(level)
+        if isinstance(noise, AudioNoise):
+            if snr_level is not None and dbfs is not None:
+                raise UsageError(f"snr and level exclude each other (noise {noise.name!r})")
+            if snr_level is None and dbfs is None:
+                raise UsageError(
+                    f"audio noise {noise.name!r} needs its loudness: snr (dB) or level (dBFS)"
+                )
+        elif snr_level is not None or dbfs is not None:
+            raise UsageError(f"snr and level apply to audio noises only, not to {noise.name!r}")
+        object.__setattr__(self, "noise", noise)
+        object.__setattr__(self, "p", _probability(p))
+        object.__setattr__(self, "snr", snr_level)
+        object.__setattr__(self, "level", dbfs)
+
+    @property
+    def loudness(self) -> tuple[LevelKind, Level] | None:
+        """``("snr", dB)`` or ``("level", dBFS)`` of an audio step; None for an image step."""
+        if self.snr is not None:
+            return "snr", self.snr
+        if self.level is not None:
+            return "level", self.level
+        return None
+
+    def describe(self) -> str:
+        text = self.noise.describe()
+        if self.loudness is not None:
+            kind, value = self.loudness
+            text += f" {kind}={value}"
+        return text if self.p == 1.0 else f"{text} p={self.p:g}"
+
+
+@dataclass(frozen=True, init=False)
+class OneOf:
+    """A group of a recipe: applied with probability ``p``, it applies exactly one of its
+    steps, picked with probability proportional to its weight (all equal by default)."""
+
+    steps: tuple[Step, ...]
+    weights: tuple[float, ...]
+    p: float = 1.0
+
+    def __init__(
+        self,
+        steps: Iterable[Step | Noise],
+        weights: Iterable[float] | None = None,
+        p: float = 1.0,
+    ) -> None:
+        entries = tuple(s if isinstance(s, Step) else Step(s) for s in steps)
+        if not entries:
+            raise UsageError("one_of is empty: give it at least one noise")
+        if any(s.p != 1.0 for s in entries):
+            raise UsageError("an entry of one_of has no p of its own: give p to the group")
+        given = (1.0,) * len(entries) if weights is None else tuple(weights)
+        if len(given) != len(entries):
+            raise UsageError(f"one_of has {len(entries)} entries but {len(given)} weights")
+        object.__setattr__(self, "steps", entries)
+        object.__setattr__(self, "weights", tuple(_weight(w) for w in given))
+        object.__setattr__(self, "p", _probability(p))
+        _common_media([(s.noise, f"one_of[{k}]") for k, s in enumerate(entries)])
+
+    def pick(self, draws: Draws) -> int:
+        """The entry for one output: one ``random()`` ``u``; entry ``k`` where ``u·W`` falls
+        in ``[W_0 + … + W_(k-1), W_0 + … + W_k)``. A single entry takes no draw."""
+        if len(self.steps) == 1:
+            return 0
+        u = draws.random() * sum(self.weights)
+        total = 0.0
+        for k, w in enumerate(self.weights):
+            total += w
+            if u < total:
+                return k
+        return len(self.weights) - 1
+
+    def describe(self) -> str:
+        equal = all(w == 1.0 for w in self.weights)
+        parts = [
+            s.describe() if equal else f"{s.describe()} w={w:g}"
+            for s, w in zip(self.steps, self.weights, strict=True)
+        ]
+        text = f"one_of({' | '.join(parts)})"
+        return text if self.p == 1.0 else f"{text} p={self.p:g}"
+
+
+Entry = Step | OneOf
+StepLike = Step | OneOf | Noise | Mapping[str, Any]
+
+
+class Applied(NamedTuple):
+    """One image step applied to an output: the noise and its prepared output."""
+
+    noise: Noise
+    prepared: Prepared
+    position: int  # in the recipe, from 0
+    branch: int | None  # the entry of a one_of, None for a plain step
+
+
+class AudioStep(NamedTuple):
+    """One audio step applied to an output, for the mixer.
+
+    ``kind`` is ``"snr"`` (``value`` in dB) or ``"level"`` (``value`` in dBFS, the RMS of
+    this noise alone); the mixer scales ``noise.stream(prepared)`` to it.
+    """
+
+    noise: AudioNoise
+    prepared: Prepared
+    kind: LevelKind
+    value: float
+    position: int  # in the recipe, from 0
+    branch: int | None  # the entry of a one_of, None for a plain step
+
+
+def _common_media(noises: Iterable[tuple[Noise, str]]) -> tuple[Media, ...]:
+    """The media every noise applies to; mixing media is a ``UsageError``."""
+    media = MEDIA
+    first: tuple[Noise, str] | None = None
+    for noise, label in noises:
+        common = tuple(m for m in media if m in noise.media)
+        if not common:
+            assert first is not None
+            raise UsageError(
+                f"{label}: noise {noise.name!r} is an {'/'.join(noise.media)} noise, but "
+                f"{first[1]} ({first[0].name!r}) makes this an {'/'.join(media)} recipe: "
+                "a recipe does not mix media"
+            )
+        if first is None or common != media:
+            first = (noise, label)
+        media = common
+    return media
+
+
+def _entry_noises(entry: Entry) -> tuple[Noise, ...]:
+    return tuple(s.noise for s in entry.steps) if isinstance(entry, OneOf) else (entry.noise,)
+
+
+@dataclass(frozen=True, init=False)
+class Recipe(Noise):
+    """Several noises in order (see the module docstring): a noise itself.
+
+    ``Recipe(steps)`` takes :class:`Step` and :class:`OneOf` objects, bare noises (a step
+    with ``p = 1``) or plain dicts shaped like the TOML tables (``{"noise": "gaussian",
+    "std": "5:30", "p": 0.5}``, ``{"one_of": [{...}, {...}], "p": 0.5}``).
+    ``Recipe.load(path)`` and ``Recipe.from_toml(text)`` read the file format and
+    ``to_toml()`` writes it, with ``Recipe.from_toml(r.to_toml()) == r``. ``media`` is the
+    instance's: ``("image",)`` for image noises, ``("audio",)`` for audio noises.
+    """
+
+    name: ClassVar[str] = "recipe"
+    media: ClassVar[tuple[Media, ...]] = MEDIA  # an instance narrows it to its steps'
+    summary: ClassVar[str] = "several noises in order, each with a probability (a TOML file)"
+
+    steps: tuple[Entry, ...]
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    def __init__(self, steps: Iterable[StepLike], source: str | None = None) -> None:
+        if isinstance(steps, Mapping | str | Noise | Step | OneOf):
+            raise TypeError("steps is a list of steps")
+        context = _Context(None, None)
+        entries: list[Entry] = []
+        for i, item in enumerate(steps):
+            label = f"steps[{i}]"
+            if isinstance(item, Mapping):
+                entries.append(_entry_from_table(Table(item, Where(label)), context))
+                continue
+            try:
+                entry = item if isinstance(item, Step | OneOf) else Step(item)
+            except UsageError as exc:
+                raise UsageError(f"{label}: {exc}") from None
+            for k, noise in enumerate(_entry_noises(entry)):
+                sub = label if isinstance(entry, Step) else f"{label}.one_of[{k}]"
+                context.check(noise.name, noise.media, Where(sub))
+            entries.append(entry)
+        if not entries:
+            raise UsageError(f"{source or 'a recipe'}: a recipe needs at least one step")
+        media = _common_media(
+            (noise, f"steps[{i}]") for i, e in enumerate(entries) for noise in _entry_noises(e)
+        )
+        object.__setattr__(self, "steps", tuple(entries))
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "media", media)
+
+    # -- reading and writing ---------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], media: Media | None = None) -> Recipe:
+        """Read a recipe file; ``media``, if given, is the medium it must apply to."""
+        source = os.fspath(path)
+        try:
+            with open(source, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise UsageError(f"{source}: cannot read the recipe: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{source}: a recipe is UTF-8 text") from None
+        return cls.from_toml(text, source, media)
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "<string>", media: Media | None = None) -> Recipe:
+        """Parse a recipe from TOML text; ``source`` names it in error messages."""
+        doc = parse(text, source)
+        top = dict(doc.top)
+        declared = top.pop("medium", None)
+        if declared is not None and declared not in MEDIA:
+            raise doc.where.fail(f'medium is "image" or "audio", got {declared!r}', key="medium")
+        if top:
+            key = next(iter(top))
+            raise doc.where.fail(
+                f"unknown key {key!r}: a recipe holds medium = ... and [[step]] tables", key=key
+            )
+        if media is not None and declared is not None and declared != media:
+            raise doc.where.fail(
+                f'this is an {declared} recipe (medium = "{declared}"), not for {media}',
+                key="medium",
+            )
+        if doc.steps is None and doc.step_value is not None:
+            raise doc.where.fail("write each step as a [[step]] table", key="step")
+        if not doc.steps:
+            raise doc.where.fail("the recipe has no step: add [[step]] tables", key="step")
+        if declared is not None:
+            context = _Context(declared, f'medium = "{declared}" at {doc.where.at("medium")}')
+        elif media is not None:
+            context = _Context(media, f"its use on {media}")
+        else:
+            context = _Context(None, None)
+        entries = [_entry_from_table(table, context) for table in doc.steps]
+        return cls(entries, source=source)
+
+    def to_toml(self) -> str:
+        """The recipe as TOML text, read back equal by :meth:`from_toml`."""
+        return dump({"medium": self.medium}, [_entry_table(e) for e in self.steps])
+
+    # -- the model -------------------------------------------------------------------------
+
+    @property
+    def medium(self) -> Media:
+        """``"image"`` or ``"audio"``: what the steps noise."""
+        return self.media[0]
+
+    def noises(self) -> Iterator[tuple[int, Noise]]:
+        """Every noise of the recipe with its step's position (all entries of groups)."""
+        for i, entry in enumerate(self.steps):
+            for noise in _entry_noises(entry):
+                yield i, noise
+
+    def map_noises(self, fn: Callable[[Noise], Noise]) -> Recipe:
+        """The same recipe with every noise replaced by ``fn(noise)`` (e.g. bound to its
+        recordings by the audio package)."""
+
+        def step(s: Step) -> Step:
+            return Step(fn(s.noise), s.p, snr=s.snr, level=s.level)
+
+        entries: list[Entry] = [
+            OneOf([step(s) for s in e.steps], e.weights, e.p) if isinstance(e, OneOf) else step(e)
+            for e in self.steps
+        ]
+        return Recipe(entries, source=self.source)
+
+    def decide(self, draws: Draws) -> tuple[list[tuple[int, Step, int | None]], list[int]]:
+        """Phase 1 of the draws (module docstring): ``([(position, step, branch)], skipped)``."""
+        applied: list[tuple[int, Step, int | None]] = []
+        skipped: list[int] = []
+        for i, entry in enumerate(self.steps):
+            if not _coin(entry.p, draws):
+                skipped.append(i)
+            elif isinstance(entry, OneOf):
+                k = entry.pick(draws)
+                applied.append((i, entry.steps[k], k))
+            else:
+                applied.append((i, entry, None))
+        return applied, skipped
+
+    def check(self, info: MediaInfo) -> None:
+        if info.media not in self.media:
+            raise UsageError(
+                f"{self.source or 'recipe'}: an {self.medium} recipe cannot noise {info.media}"
+            )
+        for _, noise in self.noises():
+            noise.check(info)
+
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        """Decide the steps, then prepare each applied one (module docstring).
+
+        The state is a tuple of :class:`Applied` (images) or :class:`AudioStep` (audio).
+        """
+        decided, skipped = self.decide(rnd.draws)
+        records: list[dict[str, Any]] = []
+        state: list[Applied | AudioStep] = []
+        for position, step, branch in decided:
+            sub = OutputRandom(rnd.draws, rnd.stream.child(f"step{position}"))
+            prepared = step.noise.prepare(info, sub)
+            record: dict[str, Any] = {"noise": step.noise.name, "step": position}
+            if branch is not None:
+                record["branch"] = branch
+            loudness = step.loudness
+            if loudness is not None and isinstance(step.noise, AudioNoise):
+                kind, level = loudness
+                value = level.draw(rnd.draws)
+                record["snr_db" if kind == "snr" else "level_dbfs"] = round(value, 6)
+                state.append(AudioStep(step.noise, prepared, kind, value, position, branch))
+            else:
+                state.append(Applied(step.noise, prepared, position, branch))
+            record.update({k: v for k, v in prepared.params.items() if k not in record})
+            records.append(record)
+        return Prepared({"steps": records, "skipped": skipped}, tuple(state))
+
+    def audio_steps(self, info: MediaInfo, rnd: OutputRandom) -> list[AudioStep]:
+        """One output of an audio recipe: the steps applied, prepared, with their levels.
+
+        The same draws as :meth:`prepare` (whose ``params`` the manifest records). Each
+        step's noise is ``step.noise.stream(step.prepared)``, to be mixed in at
+        ``step.kind`` / ``step.value``. Streams are read once: a mixer that passes over
+        the output several times calls this again with a fresh ``output_random(seed,
+        key)`` for each pass and gets the same steps, levels and samples.
+        """
+        if self.medium != "audio":
+            raise UsageError(f"{self.source or 'recipe'}: an image recipe has no audio steps")
+        return [s for s in self.prepare(info, rnd).state if isinstance(s, AudioStep)]
+
+    def apply(
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
+    ) -> np.ndarray:
+        """The applied steps' ``apply`` in order on the same float32 chunk, unclipped in
+        between; the engine rounds and clips once at the end. No copy of its own."""
+        for step in prepared.state:
+            if not isinstance(step, Applied):
+                raise UsageError("an audio recipe is mixed by the audio mixer, step by step")
+            chunk = step.noise.apply(chunk, span, info, step.prepared)
+        return chunk
+
+    def native_kernel(self, info: MediaInfo, prepared: Prepared) -> NativeKernel | None:
+        """The kernel of the one step applied, if exactly one was and it has one."""
+        state = prepared.state
+        if len(state) == 1 and isinstance(state[0], Applied):
+            return state[0].noise.native_kernel(info, state[0].prepared)
+        return None
+
+    def describe(self) -> str:
+        return f"recipe({', '.join(e.describe() for e in self.steps)})"
+
+
+# -- building from tables ----------------------------------------------------------------------
+
+
+class _Context:
+    """The recipe's medium, once known, and where it was set (for messages)."""
+
+    def __init__(self, medium: Media | None, why: str | None) -> None:
+        self.medium = medium
+        self.why = why
+
+    def check(self, name: str, media: tuple[Media, ...], where: Where) -> None:
+        if self.medium is None:
+            if len(media) == 1:
+                self.medium = media[0]
+                self.why = f"its first noise, {name!r} at {where.at('noise')}"
+            return
+        if self.medium not in media:
+            raise where.fail(
+                f"noise {name!r} is an {'/'.join(media)} noise, but this is an {self.medium} "
+                f"recipe (set by {self.why})",
+                key="noise",
+            )
+
+
+def _entry_from_table(table: Table, context: _Context) -> Entry:
+    data, where = table.data, table.where
+    if "one_of" not in data:
+        if "weight" in data:
+            raise where.fail("weight applies to the entries of a one_of only", key="weight")
+        return _step_from_table(table, context, in_group=False)
+    extra = [k for k in data if k not in GROUP_KEYS]
+    if extra:
+        raise where.fail(
+            f"a one_of step holds one_of and p only, not {', '.join(map(repr, extra))} "
+            "(give the parameters to its entries)",
+            key=extra[0],
+        )
+    items = data["one_of"]
+    if not isinstance(items, list) or not all(isinstance(e, Mapping) for e in items):
+        raise where.fail(
+            'one_of is a list of tables: one_of = [{ noise = "gaussian" }, ...]', key="one_of"
+        )
+    if not items:
+        raise where.fail("one_of is empty: give it at least one noise", key="one_of")
+    steps: list[Step] = []
+    weights: list[float] = []
+    for k, item in enumerate(items):
+        if k < len(table.entries):
+            sub = table.entries[k]
+        else:
+            sub = Table(item, Where(f"{where.label}.one_of[{k}]"))
+        try:
+            weights.append(_weight(item.get("weight", 1.0)))
+        except UsageError as exc:
+            raise sub.where.fail(str(exc), key="weight") from None
+        steps.append(_step_from_table(sub, context, in_group=True))
+    try:
+        p = _probability(data.get("p", 1.0))
+    except UsageError as exc:
+        raise where.fail(str(exc), key="p") from None
+    return OneOf(steps, weights, p)
+
+
+def _step_from_table(table: Table, context: _Context, in_group: bool) -> Step:
+    data, where = dict(table.data), table.where
+    if in_group:
+        if "one_of" in data:
+            raise where.fail("one_of groups do not nest", key="one_of")
+        if "p" in data:
+            raise where.fail(
+                "an entry of one_of has no p of its own: give p to the group, or weight here",
+                key="p",
+            )
+        data.pop("weight", None)
+    if "noise" not in data:
+        raise where.fail("a step needs noise = NAME (or one_of = [...])")
+    name = data.pop("noise")
+    if not isinstance(name, str):
+        raise where.fail(f"noise takes the name of a noise as text, not {_kind(name)}", "noise")
+    try:
+        cls = get_noise(name)
+    except UsageError as exc:
+        raise where.fail(str(exc), key="noise") from None
+    if issubclass(cls, Recipe):
+        raise where.fail("a step of a recipe cannot be another recipe", key="noise")
+    context.check(cls.name, cls.media, where)
+    values: dict[str, Any] = {}
+    for key in ("p", "snr", "level"):
+        if key in data:
+            values[key] = data.pop(key)
+    options = _options(cls, data, where)
+    try:
+        noise = cls.from_options(options)
+    except UsageError as exc:
+        message = _as_keys(cls, str(exc))
+        raise where.fail(message, key=_blamed(message, data)) from None
+    try:
+        p = _probability(values.get("p", 1.0))
+    except UsageError as exc:
+        raise where.fail(str(exc), key="p") from None
+    snr = _loudness(values, "snr", parse_snr, where)
+    level = _loudness(values, "level", parse_dbfs, where)
+    try:
+        return Step(noise, p, snr=snr, level=level)
+    except UsageError as exc:
+        blame = "snr" if "snr" in values else "level" if "level" in values else None
+        raise where.fail(str(exc), key=blame) from None
+
+
+def _loudness(
+    values: Mapping[str, Any],
+    key: str,
+    parser: Callable[[Level | str | float, str], Level],
+    where: Where,
+) -> Level | None:
+    if key not in values:
+        return None
+    try:
+        return parser(values[key], key)
+    except UsageError as exc:
+        raise where.fail(str(exc), key=key) from None
+
+
+def _options(cls: type[Noise], data: Mapping[str, Any], where: Where) -> dict[str, Any]:
+    """The noise's parameters of a step table, type-checked; keys as the noise's fields."""
+    specs = {p.name: p for p in cls.cli_params}
+    options: dict[str, Any] = {}
+    for raw, value in data.items():
+        key = raw.replace("-", "_")
+        spec = specs.get(key)
+        if spec is None:
+            own = ", ".join(sorted(specs)) or "none"
+            extra = "p, snr, level" if "audio" in cls.media else "p"
+            raise where.fail(
+                f"unknown parameter {raw!r} for noise {cls.name!r} (its parameters: {own}; "
+                f"a step also takes {extra})",
+                key=raw,
+            )
+        if key in options:
+            raise where.fail(f"parameter {key!r} is given twice", key=raw)
+        if spec.is_flag:
+            if not isinstance(value, bool):
+                raise where.fail(f"{raw} is a switch: true or false, not {_kind(value)}", raw)
+        elif isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise where.fail(
+                f'{raw} takes a number or text such as "5:30", not {_kind(value)}', key=raw
+            )
+        # numbers as the text they would be on the command line, for the noise's parser
+        options[key] = str(value) if isinstance(value, int | float) and not spec.is_flag else value
+    return options
+
+
+_OPTION = re.compile(r"--([a-z][a-z0-9-]*)")
+
+
+def _as_keys(cls: type[Noise], message: str) -> str:
+    """A noise's message with its command-line options (``--iso-like``) as recipe keys."""
+    names = {p.name for p in cls.cli_params}
+
+    def key(m: re.Match[str]) -> str:
+        name = m.group(1).replace("-", "_")
+        return name if name in names else m.group(0)
+
+    return _OPTION.sub(key, message)
+
+
+def _blamed(message: str, data: Mapping[str, Any]) -> str | None:
+    """The key a noise's message starts with (``std: ...``), to point at its line."""
+    head = message.split(":", 1)[0].strip()
+    for raw in data:
+        if raw.replace("-", "_") == head:
+            return raw
+    return None
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _number(x: float) -> int | float:
+    """A whole number as an int (``25``), other values as the shortest exact float."""
+    x = float(x)
+    return int(x) if x.is_integer() and abs(x) < _MAX_EXACT_INT else x
+
+
+def _level_value(level: Level) -> Scalar:
+    """The command line's text of a level: ``25``, ``"5:30"``, ``"10%"``, ``"5%:10%"``."""
+    if not level.percent and not level.is_range:
+        return _number(level.lo)
+    unit = "%" if level.percent else ""
+    lo = f"{_number(level.lo)!r}{unit}"
+    return f"{lo}:{_number(level.hi)!r}{unit}" if level.is_range else lo
+
+
+def noise_options(noise: Noise) -> dict[str, Scalar]:
+    """The parameters of a noise that differ from their defaults, as recipe values."""
+    specs = {p.name for p in type(noise).cli_params}
+    skip = noise.overridden()
+    out: dict[str, Scalar] = {}
+    for f in fields(noise):  # type: ignore[arg-type]
+        value = getattr(noise, f.name)
+        if f.name in skip:
+            continue
+        if f.default is not MISSING and value == f.default:
+            continue
+        if f.default_factory is not MISSING and value == f.default_factory():
+            continue
+        if f.name not in specs:
+            raise UsageError(f"noise {noise.name!r}: {f.name} has no recipe parameter")
+        if isinstance(value, Level):
+            out[f.name] = _level_value(value)
+        elif isinstance(value, bool | str):
+            out[f.name] = value
+        elif isinstance(value, int | float):
+            out[f.name] = _number(value)
+        else:
+            raise UsageError(
+                f"noise {noise.name!r}: {f.name} = {type(value).__name__} cannot be written "
+                "to a recipe (give it as text)"
+            )
+    return out
+
+
+def _step_table(step: Step, weight: float | None = None) -> dict[str, Scalar]:
+    table: dict[str, Scalar] = {"noise": step.noise.name, **noise_options(step.noise)}
+    if step.loudness is not None:
+        kind, level = step.loudness
+        table[kind] = _level_value(level)
+    if weight is not None:
+        table["weight"] = _number(weight)
+    if step.p != 1.0:
+        table["p"] = _number(step.p)
+    return table
+
+
+def _entry_table(entry: Entry) -> dict[str, Any]:
+    if isinstance(entry, Step):
+        return _step_table(entry)
+    equal = all(w == 1.0 for w in entry.weights)
+    table: dict[str, Any] = {
+        "one_of": [
+            _step_table(s, None if equal else w)
+            for s, w in zip(entry.steps, entry.weights, strict=True)
+        ]
+    }
+    if entry.p != 1.0:
+        table["p"] = _number(entry.p)
+    return table
