@@ -128,8 +128,22 @@ def run_and_exit(action: Callable[[], int], verbose: bool) -> None:
     sys.exit(code)
 
 
+def _print_version(ctx: click.Context) -> None:
+    from noisecli.rng import kernels
+
+    click.echo(f"noisecli, version {__version__} (noise kernel: {kernels.ACTIVE})")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="noisecli")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, param, value: _print_version(ctx) if value else None,
+    help="Show the version and which noise kernel is active (compiled or numpy), then exit.",
+)
 def main() -> None:
     """Add realistic, reproducible noise to images and audio.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -227,6 +228,14 @@ def test_python_dash_m_and_version() -> None:
         [sys.executable, "-m", "noisecli", "--version"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "noisecli" in proc.stdout
+    assert "noise kernel: compiled" in proc.stdout or "noise kernel: numpy" in proc.stdout
+    forced = subprocess.run(
+        [sys.executable, "-m", "noisecli", "--version"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NOISECLI_PURE": "1"},
+    )
+    assert "(noise kernel: numpy)" in forced.stdout
 
 
 def test_help_imports_no_heavy_module() -> None:

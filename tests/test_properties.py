@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from noisecli.cli import main
 from noisecli.image.engine import noise_image
 from noisecli.noise import NOISES
-from noisecli.noise.base import output_generators, stream_key
+from noisecli.rng.keys import file_key, output_random
 from tests.conftest import synthetic_image
 
 IMAGE_NOISES = [cls for cls in NOISES if "image" in cls.media]
@@ -40,8 +40,8 @@ def test_engine_output_in_range_same_layout_and_chunk_invariant(
     noise = noise_cls.from_options(params)
 
     def run(rows: int) -> np.ndarray:
-        p, n = output_generators(seed, stream_key("p.png", 0))
-        return noise_image(img, noise, p, n, rows)[0]
+        rnd = output_random(seed, file_key("p.png", 0))
+        return noise_image(img, noise, rnd, rows)[0]
 
     out = run(chunk)
     assert out.shape == img.shape and out.dtype == img.dtype

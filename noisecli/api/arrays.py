@@ -9,7 +9,7 @@ import numpy as np
 from noisecli.errors import UsageError
 from noisecli.image.engine import DEFAULT_IMAGE_CHUNK_ROWS, noise_image
 from noisecli.noise import Noise, get_noise, resolve_noise
-from noisecli.noise.base import output_generators, stream_key
+from noisecli.rng.keys import output_random, sample_key
 
 
 def add_noise(
@@ -49,6 +49,6 @@ def add_noise(
         raise UsageError(f"noise {noise!r} is for audio: pass sample_rate= with the samples")
     inst = resolve_noise(noise, "image", params)
     array = np.asarray(array)
-    params_rng, noise_rng = output_generators(int(seed_value), stream_key("", 0))  # type: ignore[arg-type]
-    out, _ = noise_image(array, inst, params_rng, noise_rng, chunk or DEFAULT_IMAGE_CHUNK_ROWS)
+    rnd = output_random(int(seed_value), sample_key(0))  # type: ignore[arg-type]
+    out, _ = noise_image(array, inst, rnd, chunk or DEFAULT_IMAGE_CHUNK_ROWS)
     return out

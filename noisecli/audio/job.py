@@ -21,7 +21,7 @@ from noisecli.batch.job import FileResult, Job, check_regular_file
 from noisecli.batch.storage import is_url, local_input, output_file
 from noisecli.config import AudioOptions, RunConfig
 from noisecli.errors import InputError
-from noisecli.noise.base import stream_key
+from noisecli.rng.keys import file_key
 
 
 class FileSource:
@@ -74,7 +74,7 @@ def _noise_local(job: Job, path: str, cfg: RunConfig) -> FileResult:
         info.frames,
     )
     source = FileSource(path, info, cfg.chunk)
-    key = stream_key(job.rel, job.copy)
+    key = file_key(job.rel, job.copy)
     try:
         plan = analyse(source, cfg.noise, layout, opts, cfg.seed, key)
         with (

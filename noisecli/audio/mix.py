@@ -8,8 +8,8 @@ over all frames and channels, in full-scale units). The noise gain then follows 
 
 The input is read in that first pass only when needed (an SNR, a float format to check for
 NaN/Inf, or a length unknown before decoding); ``Pn`` is the power of the exact noise the
-seed produces, which white noise knows without drawing the samples (each block's power is
-drawn first, see ``noisecli.rng.fastnormal``). With ``--on-clip scale`` or ``error`` a
+seed produces, which white noise sums exactly in integers without keeping the samples
+(``noisecli.rng.power``). With ``--on-clip scale`` or ``error`` a
 second pass finds the peaks of ``x + g·n``. ``render`` regenerates the same stream (same
 seed) and writes ``y = s·(x + g·n)`` rounded and clipped to the output format, in
 cache-sized tiles. Power sums are exact integers
@@ -32,8 +32,10 @@ from noisecli.audio.recordings import bind
 from noisecli.batch.cancel import raise_if_stopped
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
-from noisecli.noise.base import MediaInfo, Noise, output_generators, stream_key
+from noisecli.noise.base import MediaInfo, Noise
 from noisecli.noise.stream import AudioNoise
+from noisecli.rng import portable
+from noisecli.rng.keys import output_random, sample_key
 
 DEFAULT_CHUNK_FRAMES = 65536
 SEGMENT_FRAMES = 4096
@@ -124,7 +126,7 @@ class MixPlan:
     layout: Layout
     opts: AudioOptions
     seed: int
-    key: tuple[int, ...]
+    key: bytes
     gain: float
     scale: float
     signal_power: float | None  # None when the first pass did not read the input
@@ -146,16 +148,16 @@ class NoisePass:
     """
 
     def __init__(
-        self, noise: AudioNoise, layout: Layout, opts: AudioOptions, seed: int, key: tuple[int, ...]
+        self, noise: AudioNoise, layout: Layout, opts: AudioOptions, seed: int, key: bytes
     ) -> None:
         info = layout.info(opts)
         noise.check(info)
-        params_rng, self.rng = output_generators(seed, key)
-        prepared = noise.prepare(info, params_rng)
+        rnd = output_random(seed, key)
+        prepared = noise.prepare(info, rnd)
         level = opts.snr or opts.level
         if level is None:  # AudioOptions always sets one; this keeps mypy certain
             raise UsageError("give an SNR or a level")
-        self.value = level.draw(params_rng)
+        self.value = level.draw(rnd.draws)
         self.params: Params = dict(prepared.params)
         self.stream = noise.stream(prepared)
 
@@ -169,7 +171,7 @@ class NoisePass:
                 raise_if_stopped()
                 for start in range(0, len(block), tile):
                     x = block[start : start + tile]
-                    yield x, self.stream.read(len(x), self.rng)
+                    yield x, self.stream.read(len(x))
         finally:
             self.stream.close()
 
@@ -180,13 +182,13 @@ class NoisePass:
         (white noise: from the powers drawn for its blocks, exact to float32 rounding).
         """
         try:
-            power = self.stream.mean_power(frames, self.rng) if shortcut else None
+            power = self.stream.mean_power(frames) if shortcut else None
             if power is not None:
                 return power
             meter = PowerMeter(self.stream.channels)
             for start in range(0, frames, DEFAULT_CHUNK_FRAMES):
                 raise_if_stopped()
-                meter.add(self.stream.read(min(DEFAULT_CHUNK_FRAMES, frames - start), self.rng))
+                meter.add(self.stream.read(min(DEFAULT_CHUNK_FRAMES, frames - start)))
             return meter.mean
         finally:
             self.stream.close()
@@ -258,13 +260,13 @@ def _gain(opts: AudioOptions, value: float, signal: float, noise: float) -> floa
     if noise <= 0.0:
         raise InputError("the noise is silent (all zero), so no level can be set")
     if opts.level is not None:
-        return math.sqrt(10.0 ** (value / 10.0) / noise)
+        return math.sqrt(portable.pow(10.0, value / 10.0) / noise)
     if signal <= 0.0:
         raise SilentInputError(
             "silent input (every sample is zero): an SNR is undefined; "
             "use --level DBFS to add noise at an absolute level"
         )
-    return math.sqrt(signal / (noise * 10.0 ** (value / 10.0)))
+    return math.sqrt(signal / (noise * portable.pow(10.0, value / 10.0)))
 
 
 def _peak_scale(
@@ -298,7 +300,7 @@ def analyse(
     layout: Layout,
     opts: AudioOptions,
     seed: int,
-    key: tuple[int, ...],
+    key: bytes,
 ) -> MixPlan:
     """First pass(es): measure powers (and peaks if needed) and fix gain and scale.
 
@@ -480,7 +482,7 @@ def noise_samples(
     layout = Layout(fmt, fmt, view.shape[1], int(sample_rate), view.shape[0])
     opts = AudioOptions.from_values(**options)
     source = ArraySource(view, chunk or DEFAULT_CHUNK_FRAMES)
-    plan = analyse(source, noise, layout, opts, seed, stream_key("", 0))
+    plan = analyse(source, noise, layout, opts, seed, sample_key(0))
     out = np.empty_like(view)
     done = 0
 

@@ -122,7 +122,7 @@ class BackgroundStream(NoiseStream):
         block = self._loop.produce()
         return block.mean(axis=1, keepdims=True) if self._mix else block
 
-    def read(self, frames: int, rng: np.random.Generator) -> np.ndarray:
+    def read(self, frames: int) -> np.ndarray:
         block = self._out.read(frames)
         if block.shape[1] != self.channels:
             return np.broadcast_to(block, (frames, self.channels))

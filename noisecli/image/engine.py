@@ -12,8 +12,9 @@ import numpy as np
 
 from noisecli.errors import UsageError
 from noisecli.noise import Noise
-from noisecli.noise.base import MediaInfo, Prepared
+from noisecli.noise.base import MediaInfo, Prepared, Span
 from noisecli.ranges import clip_to_range, value_range
+from noisecli.rng.keys import OutputRandom
 
 SUPPORTED_IMAGE_DTYPES = ("uint8", "uint16", "float32")
 DEFAULT_IMAGE_CHUNK_ROWS = 256
@@ -32,30 +33,35 @@ class NoiseStats:
 
 
 class ChunkNoiser:
-    """Applies one noise to consecutive chunks of one output and keeps its statistics."""
+    """Applies one noise to consecutive chunks of one output and keeps its statistics.
 
-    def __init__(
-        self,
-        noise: Noise,
-        info: MediaInfo,
-        params_rng: np.random.Generator,
-        noise_rng: np.random.Generator,
-    ) -> None:
+    Chunks are whole rows (frames) in output order; each chunk's :class:`Span` is the flat
+    index of its first value and pixel, which addresses the noise stream.
+    """
+
+    def __init__(self, noise: Noise, info: MediaInfo, rnd: OutputRandom) -> None:
         noise.check(info)
         self.noise = noise
         self.info = info
-        self.rng = noise_rng
-        self.prepared: Prepared = noise.prepare(info, params_rng)
+        self.prepared: Prepared = noise.prepare(info, rnd)
         self.stats = NoiseStats()
         self._integer = np.dtype(info.dtype).kind in "ui"
-        self.kernel = noise.native_kernel(info, self.prepared, noise_rng)
+        self.kernel = noise.native_kernel(info, self.prepared)
+        self._span = Span()
+
+    def _next_span(self, chunk: np.ndarray) -> Span:
+        span = self._span
+        values = chunk.size
+        self._span = Span(span.value + values, span.pixel + values // max(1, chunk.shape[-1]))
+        return span
 
     def __call__(self, chunk: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Noise one chunk in the output's dtype, into ``out`` if given (else a new array)."""
+        """Noise the next chunk in the output's dtype, into ``out`` if given (else new)."""
+        span = self._next_span(chunk)
         if self.kernel is not None:
-            return self._native(chunk, out)
+            return self._native(chunk, out, span)
         work = chunk.astype(np.float32, copy=True)
-        work = self.noise.apply(work, self.rng, self.info, self.prepared)
+        work = self.noise.apply(work, span, self.info, self.prepared)
         work, clipped = clip_to_range(work, self.info.lo, self.info.hi, self._integer)
         self._count(work.size, clipped)
         result = work.astype(self.info.dtype, copy=False)
@@ -64,13 +70,13 @@ class ChunkNoiser:
         out[...] = result
         return out
 
-    def _native(self, chunk: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    def _native(self, chunk: np.ndarray, out: np.ndarray | None, span: Span) -> np.ndarray:
         """The noise's own fast path; it needs contiguous arrays."""
         assert self.kernel is not None
         src = np.ascontiguousarray(chunk)
         direct = out is not None and out.flags.c_contiguous
         dst = out if direct and out is not None else np.empty_like(src)
-        self._count(src.size, self.kernel(src, dst))
+        self._count(src.size, self.kernel(src, dst, span))
         if out is None or direct:
             return dst
         out[...] = dst
@@ -108,15 +114,14 @@ def image_info(array: np.ndarray) -> MediaInfo:
 def noise_image(
     array: np.ndarray,
     noise: Noise,
-    params_rng: np.random.Generator,
-    noise_rng: np.random.Generator,
+    rnd: OutputRandom,
     chunk_rows: int = DEFAULT_IMAGE_CHUNK_ROWS,
 ) -> tuple[np.ndarray, ChunkNoiser]:
     """Noise an image in row bands of ``chunk_rows``; alpha is copied bit for bit."""
     if chunk_rows < 1:
         raise UsageError(f"chunk size must be at least 1 row, got {chunk_rows}")
     view, colour = image_layout(array)
-    noiser = ChunkNoiser(noise, image_info(array), params_rng, noise_rng)
+    noiser = ChunkNoiser(noise, image_info(array), rnd)
     out = np.empty_like(view)
     if colour < view.shape[2]:
         out[:, :, colour:] = view[:, :, colour:]

@@ -9,15 +9,15 @@ from noisecli.batch.storage import write_bytes
 from noisecli.config import RunConfig
 from noisecli.image.engine import noise_image
 from noisecli.image.io import decode_image, encode_image, output_format
-from noisecli.noise.base import output_generators, stream_key
+from noisecli.rng.keys import file_key, output_random
 
 
 def noise_image_file(job: Job, cfg: RunConfig) -> FileResult:
     """Noise ``job.src`` into ``job.dst``; errors propagate as NoiseCliError/OSError."""
     array, fmt = decode_image(read_source(job.src), cfg.max_pixels)
     out_fmt = output_format(cfg.format, fmt)
-    params_rng, noise_rng = output_generators(cfg.seed, stream_key(job.rel, job.copy))
-    noisy, noiser = noise_image(array, cfg.noise, params_rng, noise_rng, cfg.chunk)
+    rnd = output_random(cfg.seed, file_key(job.rel, job.copy))
+    noisy, noiser = noise_image(array, cfg.noise, rnd, cfg.chunk)
     encoded = encode_image(noisy, out_fmt, cfg.quality)
     if job.dst == STDIO:
         sys.stdout.buffer.write(encoded)

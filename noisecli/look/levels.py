@@ -20,8 +20,9 @@ import numpy as np
 
 from noisecli.errors import UsageError
 from noisecli.noise import Noise, get_noise
-from noisecli.noise.base import Param, output_generators, stream_key
+from noisecli.noise.base import Param
 from noisecli.noise.level import Level
+from noisecli.rng.keys import file_key, output_random
 
 SEVERITY = "severity"
 Option = str | bool
@@ -278,8 +279,7 @@ def noise_as_batch(array: np.ndarray, noise: Noise, seed: int, rel: str) -> np.n
     to its root is ``rel`` (the stream key), computed in memory."""
     from noisecli.image.engine import noise_image
 
-    params_rng, noise_rng = output_generators(seed, stream_key(rel, 0))
-    noisy, _ = noise_image(array, noise, params_rng, noise_rng)
+    noisy, _ = noise_image(array, noise, output_random(seed, file_key(rel, 0)))
     return noisy
 
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple, Protocol
 
-import numpy as np
-
 from noisecli.errors import InputError, UsageError
 from noisecli.noise.base import MediaInfo, Param, Prepared
 from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
+from noisecli.rng.keys import OutputRandom
 
 CROSSFADE_SECONDS = 0.05
 
@@ -106,12 +105,13 @@ class Background(AudioNoise):
             raise UsageError("noise 'background' was not bound to its recordings")
         return self.background
 
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        draws = rnd.draws
         self.check(info)
         recordings = self.recordings
         rate = int(info.sample_rate or 0)
         files = recordings.files
-        path = files[int(rng.integers(len(files)))]
+        path = files[draws.integers(0, len(files) - 1)]
         try:
             meta = recordings.probe(path)
         except InputError as exc:
@@ -126,9 +126,9 @@ class Background(AudioNoise):
         # a long enough recording gives one plain excerpt, clear of the crossfaded seam
         looped = needed > period - crossfade
         if looped:
-            offset = int(rng.integers(period))
+            offset = draws.integers(0, period - 1)
         else:
-            offset = crossfade + lead + int(rng.integers(period - crossfade - needed + 1))
+            offset = crossfade + lead + draws.integers(0, period - crossfade - needed)
         params: dict[str, float | str | bool] = {
             "background": path,
             "offset_s": round(offset / meta.sample_rate, 6),

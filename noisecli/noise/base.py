@@ -1,14 +1,17 @@
-"""The Noise base class, value ranges per dtype, clipping and seeding helpers.
+"""The Noise base class: parameters in, one output's drawn parameters and noise out.
 
 A noise is a frozen dataclass holding its parameters (fixed values or ``LOW:HIGH`` ranges).
-For each output the engine calls ``prepare`` once, which draws the concrete parameters,
-then ``apply`` on every float32 chunk in order. A noise never knows which file, format or
-worker it runs in; it sees only a :class:`MediaInfo` and its chunks.
+For each output the engine calls ``prepare`` once with the output's randomness
+(:class:`~noisecli.rng.keys.OutputRandom`): it draws the concrete parameters from
+``draws`` and keeps the positional ``stream`` for ``apply``, which is then called on every
+float32 chunk with the chunk's :class:`Span`. Value ``j`` of an output (flat index over its
+noised values) takes its randomness from word ``j`` of the stream (or pixel ``p`` from word
+``p`` for one value per pixel), so any cut into chunks, in any order, gives the same bytes.
+A noise never knows which file, format or worker it runs in.
 """
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -19,10 +22,21 @@ import numpy as np
 from noisecli.errors import UsageError
 from noisecli.noise.level import Level, parse_level
 from noisecli.ranges import Media
+from noisecli.rng.keys import OutputRandom
 
-# An optional fast path: noises a chunk in its own (integer) dtype into ``out`` (same shape
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a chunk lies in its output: flat index of its first value and of its first
+    pixel (image) or frame (audio); a chunk is whole rows (frames) of the output."""
+
+    value: int = 0
+    pixel: int = 0
+
+
+# An optional fast path: noises a contiguous chunk in its own dtype into ``out`` (same shape
 # and dtype) and returns the number of values clipped. See ``Noise.native_kernel``.
-NativeKernel = Callable[[np.ndarray, np.ndarray], int]
+NativeKernel = Callable[[np.ndarray, np.ndarray, Span], int]
 
 
 @dataclass(frozen=True)
@@ -116,27 +130,25 @@ class Noise(ABC):
         """Raise ``UsageError`` if this noise cannot be applied to such data."""
 
     @abstractmethod
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
-        """Draw this output's parameters from ``rng`` and precompute what ``apply`` needs."""
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        """Draw this output's parameters from ``rnd.draws`` and keep what ``apply`` needs
+        (``rnd.stream`` or streams derived from it) in the prepared state."""
 
     @abstractmethod
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
         """Return the noisy float32 chunk (may modify ``chunk`` in place).
 
-        Chunks arrive in order; a noise that draws ``chunk.size`` values per chunk from
-        ``rng`` is chunk-size invariant because the generator is sequential.
+        The randomness of each value comes from its position (``span``), never from what
+        was drawn before, so chunks may come in any size and order.
         """
 
-    def native_kernel(
-        self, info: MediaInfo, prepared: Prepared, rng: np.random.Generator
-    ) -> NativeKernel | None:
+    def native_kernel(self, info: MediaInfo, prepared: Prepared) -> NativeKernel | None:
         """An optional faster path for one output, or None to use ``apply`` on float32.
 
-        The kernel is called on consecutive chunks like ``apply``, noises each one directly
-        in the output dtype (rounded and clipped) and returns the clipped count. It draws
-        only from ``rng`` and must give the same bytes whatever the chunk size.
+        The kernel noises a chunk directly in the output dtype (rounded and clipped) and
+        returns the clipped count; it must give the bytes ``apply`` + clipping would give.
         """
         return None
 
@@ -153,22 +165,3 @@ class Noise(ABC):
                 continue
             parts.append(f.name if value is True else f"{f.name}={value}")
         return f"{self.name}({', '.join(parts)})"
-
-
-def stream_key(rel_path: str, copy: int) -> tuple[int, ...]:
-    """A stable spawn key for one output: blake2b of its relative path and copy index."""
-    digest = hashlib.blake2b(
-        rel_path.encode("utf-8", "surrogateescape") + b"\0" + str(copy).encode(), digest_size=16
-    ).digest()
-    return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
-
-
-def output_generators(
-    seed: int, key: tuple[int, ...]
-) -> tuple[np.random.Generator, np.random.Generator]:
-    """Independent generators for one output: (parameter draws, noise stream)."""
-    ss = np.random.SeedSequence(entropy=seed, spawn_key=key)
-    params_ss, noise_ss = ss.spawn(2)
-    return np.random.Generator(np.random.PCG64(params_ss)), np.random.Generator(
-        np.random.PCG64(noise_ss)
-    )

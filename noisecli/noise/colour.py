@@ -6,8 +6,8 @@ one pink filter ``H`` (seven real poles and zeros, within 0.05 dB of ``1/f`` in 
 1e-4·fs up to Nyquist; derived by ``bench/design_pink_filter.py``): a colour of exponent
 ``k`` is white noise through ``H^-k`` (``1/H`` for blue and violet, whose zeros become poles
 inside the unit circle), scaled by ``c`` so that the stream has unit variance:
-``n = c · (H^-k * w)``, ``w ~ N(0, 1)`` drawn per output (per channel unless ``mono``)
-by the Box–Muller generator of :mod:`noisecli.rng.fastnormal`.
+``n = c · (H^-k * w)``, ``w ~ N(0, 1)`` per output (per channel unless ``mono``) from the
+counter-based stream of :mod:`noisecli.rng` (value ``j`` from word ``j``).
 
 The filter runs in second-order sections with their state carried from block to block
 (``scipy.signal.sosfilt`` with ``zi``), so the stream has no seams and any cut of it gives
@@ -17,6 +17,7 @@ that the noise is stationary from the first sample instead of rising from silenc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar
@@ -25,7 +26,9 @@ import numpy as np
 
 from noisecli.noise.base import MediaInfo, Param, Prepared
 from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
-from noisecli.rng.fastnormal import NormalField
+from noisecli.rng.keys import OutputRandom
+from noisecli.rng.philox import Stream
+from noisecli.rng.power import normal_mean_square
 
 PINK_POLES = (
     -0.662594573005,
@@ -49,35 +52,60 @@ WARMUP = 32768  # frames: over 17 time constants of the slowest pole
 IMPULSE = 1 << 18  # frames of impulse response summed for the unit-variance gain
 
 
+def _sections(zeros: tuple[float, ...], poles: tuple[float, ...]) -> np.ndarray:
+    """Second-order sections of real zeros and poles, paired in order, from + − × only:
+    ``(1, -(z1+z2), z1·z2, 1, -(p1+p2), p1·p2)``; an odd one out is first order."""
+    rows = []
+    for i in range(0, len(zeros), 2):
+        z, p = zeros[i : i + 2], poles[i : i + 2]
+        if len(z) == 2:
+            rows.append((1.0, -(z[0] + z[1]), z[0] * z[1], 1.0, -(p[0] + p[1]), p[0] * p[1]))
+        else:
+            rows.append((1.0, -z[0], 0.0, 1.0, -p[0], 0.0))
+    return np.array(rows)
+
+
 @cache
 def colour_filter(exponent: int) -> tuple[np.ndarray, float] | None:
-    """(second-order sections, unit-variance gain) of ``H^-exponent``; None for white."""
+    """(second-order sections, unit-variance gain) of ``H^-exponent``; None for white.
+
+    The sections come from the poles and zeros by basic arithmetic and the gain from an
+    exactly rounded sum (``math.fsum``), so both are the same bits on every CPU.
+    """
     if exponent == 0:
         return None
     from scipy import signal
 
     zeros, poles = (PINK_ZEROS, PINK_POLES) if exponent < 0 else (PINK_POLES, PINK_ZEROS)
     times = abs(exponent)
-    sos = signal.zpk2sos(np.tile(zeros, times), np.tile(poles, times), 1.0)
+    sos = _sections(zeros * times, poles * times)
     impulse = np.zeros(IMPULSE)
     impulse[0] = 1.0
     response = signal.sosfilt(sos, impulse)
-    return sos, float(1.0 / np.sqrt(np.sum(response * response)))
+    return sos, 1.0 / math.sqrt(math.fsum((response * response).tolist()))
 
 
 class ColourStream(NoiseStream):
     """Filtered Gaussian noise for ``channels`` channels (one shared column if ``mono``).
 
-    The white samples come from one :class:`NormalField` of ``(frames, width)`` values in
-    frame order; white is served as float32, the filtered colours as float64.
+    White value ``(frame f, column c)`` of ``width`` columns is the normal of stream word
+    ``f·width + c``; the filter warms up on a child stream (``"warmup"``). White is served
+    as float32, the filtered colours as float64.
     """
 
-    def __init__(self, exponent: int, channels: int, mono: bool) -> None:
+    def __init__(self, exponent: int, channels: int, mono: bool, stream: Stream) -> None:
         self.channels = channels
         self._width = 1 if mono else channels
         self._filter = colour_filter(exponent)
         self._zi: np.ndarray | None = None
-        self._white = NormalField()
+        self._stream = stream
+        self._pos = 0
+
+    def _white(self, frames: int) -> np.ndarray:
+        count = frames * self._width
+        white = self._stream.normal(self._pos, count).reshape(frames, self._width)
+        self._pos += count
+        return white
 
     def _filtered(self, white: np.ndarray) -> np.ndarray:
         if self._filter is None:
@@ -91,20 +119,21 @@ class ColourStream(NoiseStream):
         out *= gain
         return np.asarray(out)
 
-    def read(self, frames: int, rng: np.random.Generator) -> np.ndarray:
+    def read(self, frames: int) -> np.ndarray:
         if self._filter is not None and self._zi is None:
-            self._filtered(self._white(rng, (WARMUP, self._width)))
-        block = self._filtered(self._white(rng, (frames, self._width)))
+            warmup = self._stream.child("warmup").normal(0, WARMUP * self._width)
+            self._filtered(warmup.reshape(WARMUP, self._width))
+        block = self._filtered(self._white(frames))
         if self._width != self.channels:
             return np.broadcast_to(block, (frames, self.channels))
         return block
 
-    def mean_power(self, frames: int, rng: np.random.Generator) -> float | None:
-        """White only: the power of its field, known without drawing it (see
-        :meth:`NormalField.mean_square`)."""
+    def mean_power(self, frames: int) -> float | None:
+        """White only: the exact power of its first ``frames`` frames, summed in integers
+        without keeping them (:func:`noisecli.rng.power.normal_mean_square`)."""
         if self._filter is not None or frames <= 0:
             return None
-        return NormalField.mean_square(rng, frames * self._width)
+        return normal_mean_square(self._stream, 0, frames * self._width)
 
 
 @dataclass(frozen=True)
@@ -116,6 +145,7 @@ class ColourNoise(AudioNoise):
 
     mono: bool = False
 
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         params: dict[str, float | str | bool] = {"colour": self.name, "mono": self.mono}
-        return Prepared(params, ColourStream(self.exponent, info.channels, self.mono))
+        stream = ColourStream(self.exponent, info.channels, self.mono, rnd.stream)
+        return Prepared(params, stream)

@@ -7,13 +7,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, level_param
+from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, Span, level_param
 from noisecli.noise.level import Level
 from noisecli.noise.params import MONO
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
-from noisecli.noise.units import field_shape, to_native
-from noisecli.rng.fastnormal import NormalField
-from noisecli.rng.normal_tiles import NormalTiles, supported
+from noisecli.noise.units import fused_kernel, normal_field, to_native
+from noisecli.rng import kernels
+from noisecli.rng.keys import OutputRandom
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,9 @@ class Gaussian(Graded):
     mean: Level = Level.fixed(0.0)
     mono: bool = False
 
-    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
-        std = self.std.draw(rng)
-        mean = self.mean.draw(rng)
+    def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        std = self.std.draw(rnd.draws)
+        mean = self.mean.draw(rnd.draws)
         sigma = to_native(std, self.std.percent, info.full_scale)
         mu = to_native(mean, self.mean.percent, info.full_scale)
         params: dict[str, float | str | bool] = {
@@ -51,26 +51,19 @@ class Gaussian(Graded):
             "unit": "%" if self.std.percent else "8-bit levels",
             "mono": self.mono,
         }
-        return Prepared(params, (np.float32(sigma), np.float32(mu), NormalField()))
+        return Prepared(params, (np.float32(sigma), np.float32(mu), rnd.stream))
 
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        sigma, mu, normals = prepared.state
-        field = normals(rng, field_shape(chunk, self.mono))
+        sigma, mu, stream = prepared.state
+        field = normal_field(stream, span, chunk, self.mono)
         field *= sigma
-        if mu:
-            field += mu
+        field += mu
         chunk += field
         return chunk
 
-    def native_kernel(
-        self, info: MediaInfo, prepared: Prepared, rng: np.random.Generator
-    ) -> NativeKernel | None:
-        """uint8/uint16 images: rounded noise from OpenCV's generator, re-seeded per tile."""
-        if info.media != "image" or not supported(info.dtype):
-            return None
-        sigma, mu, _ = prepared.state
-        return NormalTiles(
-            rng, info.shape[0], info.dtype, info.lo, info.hi, float(mu), float(sigma), self.mono
-        )
+    def native_kernel(self, info: MediaInfo, prepared: Prepared) -> NativeKernel | None:
+        """``add_normal`` of the random-number layer: the bytes of ``apply`` + clipping."""
+        sigma, mu, stream = prepared.state
+        return fused_kernel(kernels.add_normal, info, stream, self.mono, sigma, mu)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from noisecli.errors import UsageError
 
 if TYPE_CHECKING:
-    import numpy as np
+    from noisecli.rng.philox import Draws
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,11 @@ class Level:
     def is_range(self) -> bool:
         return self.hi != self.lo
 
-    def draw(self, rng: np.random.Generator) -> float:
+    def draw(self, draws: Draws) -> float:
         """The value for one output; a fixed value consumes no random numbers."""
         if not self.is_range:
             return self.lo
-        return float(rng.uniform(self.lo, self.hi))
+        return draws.uniform(self.lo, self.hi)
 
     def __str__(self) -> str:
         unit = "%" if self.percent else ""

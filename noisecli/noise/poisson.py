@@ -8,11 +8,13 @@ from typing import ClassVar
 import numpy as np
 
 from noisecli.errors import UsageError
-from noisecli.noise.base import MediaInfo, Param, Prepared
+from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, Span
 from noisecli.noise.level import Level
 from noisecli.noise.params import number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
 from noisecli.noise.units import unit_intensity
+from noisecli.rng.keys import OutputRandom
+from noisecli.rng.poisson import poisson, poisson_u8
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,29 @@ class Poisson(Graded):
         if self.photons.lo <= 0:
             raise UsageError(f"--photons must be greater than 0, got {self.photons}")
 
-    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
-        photons = self.photons.draw(rng)
-        return Prepared({"photons": round(photons, 6)}, photons)
+    def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        photons = self.photons.draw(rnd.draws)
+        return Prepared({"photons": round(photons, 6)}, (photons, rnd.stream))
 
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        photons: float = prepared.state
+        photons, stream = prepared.state
         expected = unit_intensity(chunk, info).astype(np.float64)
         expected *= photons
-        counts = rng.poisson(expected)
-        return np.multiply(counts, info.full_scale / photons, dtype=np.float32)
+        counts = poisson(stream, span.value, expected.reshape(-1)).reshape(chunk.shape)
+        noisy: np.ndarray = np.multiply(counts, info.full_scale / photons, dtype=np.float32)
+        return noisy
+
+    def native_kernel(self, info: MediaInfo, prepared: Prepared) -> NativeKernel | None:
+        """uint8 images: one table lookup per value (:func:`noisecli.rng.poisson.poisson_u8`),
+        the exact distribution of the rounded output to 2**-32 (its own definition: other
+        values than ``apply``'s for the same stream, the same distribution)."""
+        if np.dtype(info.dtype) != np.uint8 or info.full_scale != 255.0 or info.lo != 0.0:
+            return None
+        photons, stream = prepared.state
+
+        def kernel(src: np.ndarray, dst: np.ndarray, span: Span) -> int:
+            return poisson_u8(stream, span.value, src, photons, dst)
+
+        return kernel

@@ -7,11 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.noise.base import MediaInfo, Param, Prepared, flag_param
+from noisecli.noise.base import MediaInfo, Param, Prepared, Span, flag_param
 from noisecli.noise.level import Level
 from noisecli.noise.params import number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
-from noisecli.noise.units import field_shape
+from noisecli.noise.units import uniform_field
+from noisecli.rng.keys import OutputRandom
 
 
 @dataclass(frozen=True)
@@ -41,21 +42,21 @@ class SaltPepper(Graded):
     salt_ratio: Level = Level.fixed(0.5)
     per_pixel: bool = False
 
-    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
-        amount = self.amount.draw(rng)
-        ratio = self.salt_ratio.draw(rng)
+    def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        amount = self.amount.draw(rnd.draws)
+        ratio = self.salt_ratio.draw(rnd.draws)
         params: dict[str, float | str | bool] = {
             "amount": round(amount, 6),
             "salt_ratio": round(ratio, 6),
             "per_pixel": self.per_pixel,
         }
-        return Prepared(params, (np.float32(amount * ratio), np.float32(amount)))
+        return Prepared(params, (np.float32(amount * ratio), np.float32(amount), rnd.stream))
 
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        salt_below, change_below = prepared.state
-        draw = rng.random(field_shape(chunk, self.per_pixel), dtype=np.float32)
+        salt_below, change_below, stream = prepared.state
+        draw = uniform_field(stream, span, chunk, self.per_pixel)
         np.copyto(chunk, np.float32(info.lo), where=draw < change_below)
         np.copyto(chunk, np.float32(info.hi), where=draw < salt_below)
         return chunk

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -10,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from noisecli.errors import UsageError
-from noisecli.noise.base import MediaInfo, Noise, Param, Prepared
+from noisecli.noise.base import MediaInfo, Noise, Param, Prepared, Span
 from noisecli.noise.level import Level
 from noisecli.noise.params import (
     MONO,
@@ -19,8 +18,10 @@ from noisecli.noise.params import (
     number_param,
     reject_together,
 )
-from noisecli.noise.units import field_shape, unit_intensity
-from noisecli.rng.fastnormal import NormalField
+from noisecli.noise.units import normal_field, unit_intensity
+from noisecli.rng import kernels, portable
+from noisecli.rng.keys import OutputRandom
+from noisecli.rng.philox import Draws
 
 # Brooks et al. 2019, "Unprocessing Images for Learned Raw Denoising": log(shot) is uniform
 # in [log 1e-4, log 0.012] and log(read) = 2.18·log(shot) + 1.20 + N(0, 0.26²) (natural logs).
@@ -31,9 +32,11 @@ READ_SCATTER = 0.26
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    """The sRGB decoding curve (IEC 61966-2-1) on ``[0, 1]``, float32."""
+    """The sRGB decoding curve (IEC 61966-2-1) on ``[0, 1]``, float32 (power in float64,
+    libm-free: :func:`noisecli.rng.portable.pow_array`)."""
     low = x / np.float32(12.92)
-    high = ((x + np.float32(0.055)) / np.float32(1.055)) ** np.float32(2.4)
+    base = (x + np.float32(0.055)) / np.float32(1.055)
+    high = portable.pow_array(base.astype(np.float64), 2.4).astype(np.float32)
     linear: np.ndarray = np.where(x <= np.float32(0.04045), low, high)
     return linear
 
@@ -41,22 +44,30 @@ def srgb_to_linear(x: np.ndarray) -> np.ndarray:
 def linear_to_srgb(y: np.ndarray) -> np.ndarray:
     """The sRGB encoding curve, inverse of :func:`srgb_to_linear`, float32."""
     low = y * np.float32(12.92)
-    high = np.float32(1.055) * y ** np.float32(1 / 2.4) - np.float32(0.055)
+    power = portable.pow_array(y.astype(np.float64), 1 / 2.4).astype(np.float32)
+    high = np.float32(1.055) * power - np.float32(0.055)
     encoded: np.ndarray = np.where(y <= np.float32(0.0031308), low, high)
     return encoded
 
 
-def brooks_levels(iso_like: float, rng: np.random.Generator) -> tuple[float, float]:
+def standard_normal(draws: Draws) -> float:
+    """One N(0, 1) value from the next word of ``draws`` (the stream's Gaussian)."""
+    word = np.array([draws.word()], np.uint32)
+    return float(kernels.normal_from_bits(word)[0])
+
+
+def brooks_levels(iso_like: float, draws: Draws) -> tuple[float, float]:
     """``(shot, read)`` for one ISO-like value: shot from the gain, read from the relation."""
     shot = iso_like * SHOT_PER_ISO
-    log_read = READ_SLOPE * math.log(shot) + READ_INTERCEPT + READ_SCATTER * rng.standard_normal()
-    return shot, math.exp(log_read)
+    scatter = READ_SCATTER * standard_normal(draws)
+    log_read = READ_SLOPE * portable.log(shot) + READ_INTERCEPT + scatter
+    return shot, portable.exp(log_read)
 
 
-def _log_uniform(level: Level, rng: np.random.Generator) -> float:
+def _log_uniform(level: Level, draws: Draws) -> float:
     if not level.is_range:
         return level.lo
-    return math.exp(rng.uniform(math.log(level.lo), math.log(level.hi)))
+    return portable.exp(draws.uniform(portable.log(level.lo), portable.log(level.hi)))
 
 
 @dataclass(frozen=True)
@@ -107,26 +118,26 @@ class Sensor(Noise):
     def overridden(self) -> frozenset[str]:
         return frozenset() if self.iso_like is None else frozenset({"shot", "read"})
 
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         params: dict[str, float | str | bool] = {}
         if self.iso_like is None:
-            shot, read = self.shot.draw(rng), self.read.draw(rng)
+            shot, read = self.shot.draw(rnd.draws), self.read.draw(rnd.draws)
         else:
-            iso_like = _log_uniform(self.iso_like, rng)
-            shot, read = brooks_levels(iso_like, rng)
+            iso_like = _log_uniform(self.iso_like, rnd.draws)
+            shot, read = brooks_levels(iso_like, rnd.draws)
             params["iso_like"] = float(f"{iso_like:.6g}")
         params.update(shot=float(f"{shot:.6g}"), read=float(f"{read:.6g}"), mono=self.mono)
-        return Prepared(params, (np.float32(shot), np.float32(read), NormalField()))
+        return Prepared(params, (np.float32(shot), np.float32(read), rnd.stream))
 
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        shot, read, normals = prepared.state
+        shot, read, stream = prepared.state
         if shot == 0 and read == 0:
             return chunk
         linear = srgb_to_linear(unit_intensity(chunk, info))
         std = np.sqrt(linear * shot + read)
-        std *= normals(rng, field_shape(chunk, self.mono))
+        std *= normal_field(stream, span, chunk, self.mono)
         linear += std
         np.clip(linear, 0.0, 1.0, out=linear)
         out = linear_to_srgb(linear)

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-
 from noisecli.errors import UsageError
 from noisecli.noise.base import MediaInfo, Noise, Param, Prepared
 from noisecli.noise.level import Level
@@ -25,6 +23,8 @@ from noisecli.noise.params import (
     number_param,
     reject_together,
 )
+from noisecli.rng.keys import OutputRandom
+from noisecli.rng.philox import Draws
 
 SEVERITY_MIN = 1
 SEVERITY_MAX = 5
@@ -111,11 +111,11 @@ def severity_label(preset: str, noise: str) -> str:
     return f"{preset} severities 1..5: --{param} {values}"
 
 
-def draw_severity(level: Level, rng: np.random.Generator) -> int:
+def draw_severity(level: Level, draws: Draws) -> int:
     """A whole severity: the fixed value, or uniform over the integers of ``LOW:HIGH``."""
     if not level.is_range:
         return int(level.lo)
-    return int(rng.integers(int(level.lo), int(level.hi) + 1))
+    return draws.integers(int(level.lo), int(level.hi))
 
 
 def _check_level(level: Level) -> None:
@@ -154,19 +154,19 @@ class Graded(Noise):
     def overridden(self) -> frozenset[str]:
         return frozenset() if self.severity is None else frozenset({TARGETS[self.name][0]})
 
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         if self.severity is None:
-            return self.prepare_values(info, rng)
-        severity = draw_severity(self.severity, rng)
+            return self.prepare_values(info, rnd)
+        severity = draw_severity(self.severity, rnd.draws)
         preset = self.preset or DEFAULT_PRESET
         resolved = replace(
             self, severity=None, preset=None, **severity_params(preset, self.name, severity)
         )
-        prepared = resolved.prepare_values(info, rng)
+        prepared = resolved.prepare_values(info, rnd)
         params: dict[str, float | str | bool] = {"severity": severity, "preset": preset}
         params.update(prepared.params)
         return Prepared(params, prepared.state)
 
     @abstractmethod
-    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
+    def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         """``prepare`` with the strength parameter set (severity already resolved)."""

@@ -7,12 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.noise.base import MediaInfo, Param, Prepared
+from noisecli.noise.base import MediaInfo, Param, Prepared, Span
 from noisecli.noise.level import Level
 from noisecli.noise.params import MONO, number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
-from noisecli.noise.units import field_shape
-from noisecli.rng.fastnormal import NormalField
+from noisecli.noise.units import normal_field
+from noisecli.rng.keys import OutputRandom
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,15 @@ class Speckle(Graded):
     std: Level = Level.fixed(0.2)
     mono: bool = False
 
-    def prepare_values(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
-        std = self.std.draw(rng)
-        return Prepared({"std": round(std, 6), "mono": self.mono}, (np.float32(std), NormalField()))
+    def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        std = self.std.draw(rnd.draws)
+        return Prepared({"std": round(std, 6), "mono": self.mono}, (np.float32(std), rnd.stream))
 
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        std, normals = prepared.state
-        field = normals(rng, field_shape(chunk, self.mono))
+        std, stream = prepared.state
+        field = normal_field(stream, span, chunk, self.mono)
         field *= std
         chunk += chunk * field
         return chunk

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.noise.base import MediaInfo, Noise, Prepared, flag_param
+from noisecli.noise.base import MediaInfo, Noise, Prepared, Span, flag_param
 from noisecli.ranges import Media
 
 MONO = flag_param("mono", "the same noise on every channel (default: independent per channel)")
@@ -26,10 +26,10 @@ class NoiseStream(ABC):
     channels: int
 
     @abstractmethod
-    def read(self, frames: int, rng: np.random.Generator) -> np.ndarray:
-        """The next ``frames`` frames; random draws (if any) come from ``rng`` in order."""
+    def read(self, frames: int) -> np.ndarray:
+        """The next ``frames`` frames (a stream's values depend only on their position)."""
 
-    def mean_power(self, frames: int, rng: np.random.Generator) -> float | None:
+    def mean_power(self, frames: int) -> float | None:
         """Mean square of the first ``frames`` frames of a fresh stream, if it can be had
         without producing them (None otherwise); the stream must not be read afterwards."""
         return None
@@ -52,8 +52,8 @@ class AudioNoise(Noise):
         return state
 
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
         """``chunk + n`` with ``n`` the next frames of the stream at its own level."""
-        chunk += self.stream(prepared).read(len(chunk), rng).astype(chunk.dtype, copy=False)
+        chunk += self.stream(prepared).read(len(chunk)).astype(chunk.dtype, copy=False)
         return chunk

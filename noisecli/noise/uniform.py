@@ -8,10 +8,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from noisecli.noise.base import MediaInfo, Noise, Param, Prepared, level_param
+from noisecli.noise.base import (
+    MediaInfo,
+    NativeKernel,
+    Noise,
+    Param,
+    Prepared,
+    Span,
+    level_param,
+)
 from noisecli.noise.level import Level
 from noisecli.noise.params import MONO
-from noisecli.noise.units import field_shape, to_native
+from noisecli.noise.units import fused_kernel, to_native, uniform_field
+from noisecli.rng import kernels
+from noisecli.rng.keys import OutputRandom
 
 SQRT3 = math.sqrt(3.0)
 
@@ -38,22 +48,28 @@ class Uniform(Noise):
     std: Level = Level.fixed(25.0)
     mono: bool = False
 
-    def prepare(self, info: MediaInfo, rng: np.random.Generator) -> Prepared:
-        std = self.std.draw(rng)
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        std = self.std.draw(rnd.draws)
         half_width = SQRT3 * to_native(std, self.std.percent, info.full_scale)
         params: dict[str, float | str | bool] = {
             "std": round(std, 6),
             "unit": "%" if self.std.percent else "8-bit levels",
             "mono": self.mono,
         }
-        return Prepared(params, np.float32(half_width))
+        return Prepared(params, (np.float32(half_width), rnd.stream))
 
     def apply(
-        self, chunk: np.ndarray, rng: np.random.Generator, info: MediaInfo, prepared: Prepared
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
-        half_width = prepared.state
-        field = rng.random(field_shape(chunk, self.mono), dtype=np.float32)
-        field *= np.float32(2.0) * half_width
-        field -= half_width
+        half_width, stream = prepared.state
+        field = uniform_field(stream, span, chunk, self.mono)
+        field *= np.float32(2.0)  # v = 2u - 1, exact: uniform on [-1, 1) in steps of 2**-23
+        field -= np.float32(1.0)
+        field *= half_width
         chunk += field
         return chunk
+
+    def native_kernel(self, info: MediaInfo, prepared: Prepared) -> NativeKernel | None:
+        """``add_uniform`` of the random-number layer: the bytes of ``apply`` + clipping."""
+        half_width, stream = prepared.state
+        return fused_kernel(kernels.add_uniform, info, stream, self.mono, half_width, 0.0)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from typing import Protocol
+
 import numpy as np
 
-from noisecli.noise.base import MediaInfo
+from noisecli.noise.base import MediaInfo, NativeKernel, Span
+from noisecli.rng import kernels
+from noisecli.rng.philox import Stream
 
 EIGHT_BIT = 255.0
 
@@ -30,3 +35,62 @@ def unit_intensity(chunk: np.ndarray, info: MediaInfo) -> np.ndarray:
 def field_shape(chunk: np.ndarray, mono: bool) -> tuple[int, ...]:
     """Shape of a noise field for ``chunk``: one value per pixel with ``mono``, else per value."""
     return (*chunk.shape[:-1], 1) if mono else tuple(chunk.shape)
+
+
+def field_start(span: Span, mono: bool) -> int:
+    """The stream position of a chunk's first field value: its first pixel with ``mono``."""
+    return span.pixel if mono else span.value
+
+
+def normal_field(stream: Stream, span: Span, chunk: np.ndarray, mono: bool) -> np.ndarray:
+    """N(0, 1) float32 of the chunk's positions (value ``j`` from stream word ``j``)."""
+    shape = field_shape(chunk, mono)
+    return stream.normal(field_start(span, mono), math.prod(shape)).reshape(shape)
+
+
+def uniform_field(stream: Stream, span: Span, chunk: np.ndarray, mono: bool) -> np.ndarray:
+    """U[0, 1) float32 (24-bit) of the chunk's positions (value ``j`` from stream word ``j``)."""
+    shape = field_shape(chunk, mono)
+    return stream.uniform(field_start(span, mono), math.prod(shape)).reshape(shape)
+
+
+class FusedAdd(Protocol):
+    """``add_normal`` / ``add_uniform`` of :mod:`noisecli.rng.kernels`."""
+
+    def __call__(
+        self,
+        x: np.ndarray,
+        out: np.ndarray,
+        stream: Stream,
+        start: int,
+        scale: float,
+        offset: float,
+        lo: float | None,
+        hi: float | None,
+        repeat: int,
+        /,
+    ) -> int: ...
+
+
+def fused_kernel(
+    add: FusedAdd, info: MediaInfo, stream: Stream, mono: bool, scale: float, offset: float
+) -> NativeKernel | None:
+    """A native kernel ``y = clip(x + (scale·v + offset))`` from a fused add of the
+    random-number layer, for the dtypes it takes; NaN handled as ``clip_to_range`` does."""
+    if np.dtype(info.dtype) not in kernels.DTYPES:
+        return None
+    repeat = info.channels if mono else 1
+    lo, hi = info.lo, info.hi
+    floating = np.dtype(info.dtype).kind == "f"
+
+    def kernel(src: np.ndarray, dst: np.ndarray, span: Span) -> int:
+        start = field_start(span, mono)
+        clipped = add(src, dst, stream, start, scale, offset, lo, hi, repeat)
+        if floating:  # NaN becomes lo and counts as clipped
+            nan = np.isnan(dst)
+            if nan.any():
+                dst[nan] = lo
+                clipped += int(np.count_nonzero(nan))
+        return clipped
+
+    return kernel

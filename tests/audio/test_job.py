@@ -344,7 +344,7 @@ def test_a_full_disk_stops_the_run_and_leaves_no_temp_file(
     assert result.exit_code == 1
     assert "stopping: disk full" in result.output
     assert "0 written, 0 skipped, 1 failed" in result.output
-    assert [p.name for p in out.iterdir()] == ["metadata.csv"]
+    assert list(out.iterdir()) == []  # no temp file, and no manifest: nothing was written
 
 
 def test_config_refuses_an_image_noise_for_audio(tmp_path: Path) -> None:

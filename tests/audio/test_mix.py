@@ -23,7 +23,7 @@ from noisecli.batch.cancel import Stopped, install
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
 from noisecli.noise import White
-from noisecli.noise.base import stream_key
+from noisecli.rng.keys import file_key
 from tests.audio_support import StopAfter, rms_dbfs, snr_db, speech_like, write
 
 
@@ -197,7 +197,7 @@ class _Unreadable:
 def test_level_on_pcm_of_known_length_needs_no_first_reading_pass() -> None:
     layout = Layout(SampleFormat("int16", 16), SampleFormat("int16", 16), 2, 48000, 48_000)
     opts = AudioOptions.from_values(level="-30dBFS")
-    plan = analyse(_Unreadable(), White(), layout, opts, 1, stream_key("a", 0))
+    plan = analyse(_Unreadable(), White(), layout, opts, 1, file_key("a", 0))
     assert plan.signal_power is None
     # the gain comes from the exact power of the noise the seed produces
     x = np.zeros((48_000, 2), np.int16)
@@ -219,7 +219,7 @@ def test_noise_added_to_pcm16_is_measured_exactly(chunk: int) -> None:
     layout = Layout(SampleFormat("int16", 16), SampleFormat("int16", 16), 2, 16000, len(x))
     opts = AudioOptions.from_values(snr="-12")
     source = ArraySource(x, chunk)
-    plan = analyse(source, White(), layout, opts, 5, stream_key("a", 0))
+    plan = analyse(source, White(), layout, opts, 5, file_key("a", 0))
     written: list[np.ndarray] = []
     stats = render(plan, source, written.append)
     y = np.concatenate(written)

@@ -11,8 +11,9 @@ import soundfile as sf
 from noisecli.audio.recordings import LoopReader, bind, find_noise_files
 from noisecli.errors import UsageError
 from noisecli.noise import Background
-from noisecli.noise.base import MediaInfo, output_generators, stream_key
+from noisecli.noise.base import MediaInfo
 from noisecli.noise.stream import AudioNoise, NoiseStream
+from noisecli.rng.keys import file_key, output_random
 from tests.audio_support import write
 
 
@@ -21,13 +22,13 @@ def _info(rate: int, channels: int) -> MediaInfo:
 
 
 def _stream(noise: Background, rate: int, channels: int, key: int = 0) -> NoiseStream:
-    params_rng, _ = output_generators(5, stream_key(f"x{key}.wav", 0))
-    return AudioNoise.stream(noise.prepare(_info(rate, channels), params_rng))
+    rnd = output_random(5, file_key(f"x{key}.wav", 0))
+    return AudioNoise.stream(noise.prepare(_info(rate, channels), rnd))
 
 
 def _read(stream: NoiseStream, frames: int) -> np.ndarray:
     try:
-        return stream.read(frames, np.random.default_rng(0))
+        return stream.read(frames)
     finally:
         stream.close()
 
@@ -55,17 +56,17 @@ def test_a_long_recording_gives_a_plain_excerpt(tmp_path: Path) -> None:
     s = np.random.default_rng(3).standard_normal((3 * 8000, 2)) * 0.1
     path = write(tmp_path / "long.wav", s, 8000, "DOUBLE")
     for key in range(5):
-        params_rng, _ = output_generators(1, stream_key(f"x{key}.wav", 0))
-        prepared = bind(Background((str(path),))).prepare(_info(8000, 2), params_rng)
+        rnd = output_random(1, file_key(f"x{key}.wav", 0))
+        prepared = bind(Background((str(path),))).prepare(_info(8000, 2), rnd)
         assert prepared.params["looped"] is False
         start = round(float(prepared.params["offset_s"]) * 8000)
         assert 400 <= start <= len(s) - 400 - 8000  # clear of the crossfaded seam
         np.testing.assert_array_equal(
             _read(AudioNoise.stream(prepared), 8000), s[start : start + 8000]
         )
-    params_rng, _ = output_generators(1, stream_key("x.wav", 0))
+    rnd = output_random(1, file_key("x.wav", 0))
     longer = MediaInfo("audio", "int16", (4 * 8000, 2), 2, -1.0, 1.0, 1.0, 8000)
-    assert bind(Background((str(path),))).prepare(longer, params_rng).params["looped"] is True
+    assert bind(Background((str(path),))).prepare(longer, rnd).params["looped"] is True
 
 
 def test_crossfaded_loop_has_no_step_at_the_seam(tmp_path: Path) -> None:
@@ -103,8 +104,8 @@ def test_channels_are_matched_spread_or_downmixed(tmp_path: Path) -> None:
 
     spread = _read(_stream(bind(Background((str(mono),))), 8000, 2), 3000)
     assert np.array_equal(spread[:, 0], spread[:, 1])
-    params_rng, _ = output_generators(5, stream_key("x0.wav", 0))
-    prepared = bind(Background((str(stereo),))).prepare(_info(8000, 2), params_rng)
+    rnd = output_random(5, file_key("x0.wav", 0))
+    prepared = bind(Background((str(stereo),))).prepare(_info(8000, 2), rnd)
     matched = _read(AudioNoise.stream(prepared), 3000)
     start = round(float(prepared.params["offset_s"]) * 8000)
     np.testing.assert_allclose(matched, _looped(stereo_data, 400, start, 3000), atol=1e-15)
@@ -123,12 +124,12 @@ def test_each_output_draws_its_own_file_and_offset(tmp_path: Path) -> None:
     noise = bind(Background(files))
     drawn = []
     for key in range(20):
-        params_rng, _ = output_generators(7, stream_key(f"x{key}.wav", 0))
-        drawn.append(noise.prepare(_info(16000, 1), params_rng).params)
+        rnd = output_random(7, file_key(f"x{key}.wav", 0))
+        drawn.append(noise.prepare(_info(16000, 1), rnd).params)
     assert len({p["offset_s"] for p in drawn}) == 20
     assert {p["background"] for p in drawn} == set(files)
-    again, _ = output_generators(7, stream_key("x0.wav", 0))
-    assert noise.prepare(_info(16000, 1), again).params == drawn[0]
+    rnd = output_random(7, file_key("x0.wav", 0))
+    assert noise.prepare(_info(16000, 1), rnd).params == drawn[0]
 
 
 def test_find_noise_files(tmp_path: Path) -> None:
@@ -169,4 +170,4 @@ def test_the_cli_text_is_resolved_into_files(tmp_path: Path) -> None:
 def test_an_unbound_background_is_a_clear_error(tmp_path: Path) -> None:
     noise = Background.from_options({"background": str(tmp_path)})
     with pytest.raises(UsageError, match="not bound"):
-        noise.prepare(_info(8000, 1), np.random.default_rng(0))
+        noise.prepare(_info(8000, 1), output_random(0, b"x"))

@@ -7,7 +7,7 @@ from noisecli.api.arrays import add_noise
 from noisecli.errors import UsageError
 from noisecli.image.engine import image_info, noise_image
 from noisecli.noise import Gaussian
-from noisecli.noise.base import output_generators, stream_key
+from noisecli.rng.keys import file_key, output_random
 from tests.conftest import synthetic_image
 
 LAYOUTS = [
@@ -26,8 +26,8 @@ LAYOUTS = [
 
 def _noisy(img: np.ndarray, chunk: int, seed: int = 1, **params: object) -> np.ndarray:
     noise = Gaussian.from_options(params or {"std": 30})
-    p, n = output_generators(seed, stream_key("x.png", 0))
-    return noise_image(img, noise, p, n, chunk)[0]
+    rnd = output_random(seed, file_key("x.png", 0))
+    return noise_image(img, noise, rnd, chunk)[0]
 
 
 @pytest.mark.parametrize(("channels", "dtype"), LAYOUTS)
@@ -87,8 +87,8 @@ def test_range_is_drawn_per_output_and_recorded() -> None:
     noise = Gaussian.from_options({"std": "5:50"})
     drawn = set()
     for key in range(20):
-        p, n = output_generators(1, stream_key(f"f{key}.png", 0))
-        _, noiser = noise_image(img, noise, p, n)
+        rnd = output_random(1, file_key(f"f{key}.png", 0))
+        _, noiser = noise_image(img, noise, rnd)
         std = noiser.prepared.params["std"]
         assert isinstance(std, float) and 5 <= std <= 50
         drawn.add(std)
@@ -102,8 +102,8 @@ def test_zero_std_is_identity() -> None:
 
 def test_clipped_fraction_is_counted() -> None:
     img = np.zeros((100, 100), np.uint8)  # half of zero-mean noise falls below 0
-    p, n = output_generators(1, stream_key("x", 0))
-    _, noiser = noise_image(img, Gaussian.from_options({"std": 20}), p, n)
+    rnd = output_random(1, file_key("x", 0))
+    _, noiser = noise_image(img, Gaussian.from_options({"std": 20}), rnd)
     # binomial SE at n = 10^4 is 0.005; values in (-0.5, 0) round to 0 and are not clipped
     frac = noiser.stats.clipped_fraction
     assert 0.48 - 0.03 < frac < 0.5 + 0.03

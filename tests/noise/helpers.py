@@ -8,8 +8,9 @@ import numpy as np
 
 from noisecli.image.engine import image_info, noise_image
 from noisecli.noise import NOISES, Noise
-from noisecli.noise.base import Prepared, output_generators, stream_key
+from noisecli.noise.base import Prepared, Span
 from noisecli.ranges import value_range
+from noisecli.rng.keys import file_key, output_random
 
 IMAGE_NOISES = [cls for cls in NOISES if "image" in cls.media]
 
@@ -27,8 +28,8 @@ def run(
     noise: Noise, image: np.ndarray, seed: int = 1, chunk_rows: int = 256, rel: str = "x.png"
 ) -> np.ndarray:
     """The engine's output for one image, as the pipeline would write it."""
-    params_rng, noise_rng = output_generators(seed, stream_key(rel, 0))
-    out, _ = noise_image(image, noise, params_rng, noise_rng, chunk_rows)
+    rnd = output_random(seed, file_key(rel, 0))
+    out, _ = noise_image(image, noise, rnd, chunk_rows)
     return out
 
 
@@ -44,10 +45,10 @@ def unclipped(noise: Noise, image: np.ndarray, seed: int = 1) -> tuple[np.ndarra
     Used to measure a noise's constant where clipping to the range would bias the estimate.
     """
     info = image_info(image)
-    params_rng, noise_rng = output_generators(seed, stream_key("x.png", 0))
-    prepared = noise.prepare(info, params_rng)
+    rnd = output_random(seed, file_key("x.png", 0))
+    prepared = noise.prepare(info, rnd)
     chunk = image.astype(np.float32).reshape(image.shape[0], image.shape[1], -1)
-    return noise.apply(chunk, noise_rng, info, prepared), prepared
+    return noise.apply(chunk, Span(), info, prepared), prepared
 
 
 # Standard errors (large n, central limit theorem):

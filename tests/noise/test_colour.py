@@ -11,6 +11,8 @@ from noisecli.image.engine import ChunkNoiser
 from noisecli.noise import NOISES, Blue, Brown, Pink, Violet, White, get_noise
 from noisecli.noise.base import MediaInfo
 from noisecli.noise.colour import PINK_POLES, PINK_ZEROS, ColourNoise, ColourStream
+from noisecli.rng.keys import output_random
+from noisecli.rng.philox import Stream
 from tests.audio_support import slope_db_per_octave
 
 COLOURS: list[tuple[type[ColourNoise], float]] = [
@@ -20,6 +22,10 @@ COLOURS: list[tuple[type[ColourNoise], float]] = [
     (Blue, 10 * math.log10(2)),
     (Violet, 20 * math.log10(2)),
 ]
+
+
+def _stream(seed: int) -> Stream:
+    return Stream.derive(seed, b"colour", "noise")
 
 
 def test_the_five_colours_are_registered_for_audio() -> None:
@@ -53,8 +59,8 @@ def test_spectral_slope(cls: type[ColourNoise], target: float, rate: int) -> Non
     neighbouring-bin correlation). The ±0.5 dB/octave of the requirement is 50 standard
     errors: a failure means a wrong filter, never bad luck.
     """
-    stream = ColourStream(cls.exponent, 1, mono=False)
-    noise = stream.read(1 << 20, np.random.default_rng(11))[:, 0]
+    stream = ColourStream(cls.exponent, 1, mono=False, stream=_stream(11))
+    noise = stream.read(1 << 20)[:, 0]
     assert abs(slope_db_per_octave(noise, rate) - target) < 0.5
 
 
@@ -64,7 +70,7 @@ def test_white_amplitudes_are_gaussian() -> None:
     N = 10^6: SE(mean) = 1/√N = 0.001, SE(variance) = √(2/N) = 0.0014, SE(excess kurtosis)
     = √(24/N) = 0.0049, SE(fraction within ±1) = √(p(1-p)/N) = 0.00047 with p = 0.6827.
     """
-    x = ColourStream(0, 1, mono=False).read(10**6, np.random.default_rng(3))[:, 0]
+    x = ColourStream(0, 1, mono=False, stream=_stream(3)).read(10**6)[:, 0]
     z = x - x.mean()
     assert abs(x.mean()) < 5 * 0.001
     assert abs(x.var() - 1) < 5 * 0.0014
@@ -75,22 +81,22 @@ def test_white_amplitudes_are_gaussian() -> None:
 @pytest.mark.parametrize(("cls", "target"), COLOURS, ids=[c.name for c, _ in COLOURS])
 @pytest.mark.parametrize("mono", [False, True])
 def test_chunked_stream_equals_one_pass(cls: type[ColourNoise], target: float, mono: bool) -> None:
-    whole = ColourStream(cls.exponent, 2, mono).read(50_000, np.random.default_rng(9))
-    stream, rng = ColourStream(cls.exponent, 2, mono), np.random.default_rng(9)
+    whole = ColourStream(cls.exponent, 2, mono, stream=_stream(9)).read(50_000)
+    stream = ColourStream(cls.exponent, 2, mono, _stream(9))
     sizes = [1, 999, 4096, 7, 20_000]
-    parts = [stream.read(n, rng) for n in [*sizes, 50_000 - sum(sizes)]]
+    parts = [stream.read(n) for n in [*sizes, 50_000 - sum(sizes)]]
     assert np.array_equal(np.concatenate(parts), whole)
 
 
 def test_mono_puts_the_same_noise_on_every_channel() -> None:
-    x = ColourStream(-1, 3, mono=True).read(1000, np.random.default_rng(1))
+    x = ColourStream(-1, 3, mono=True, stream=_stream(1)).read(1000)
     assert x.shape == (1000, 3)
     assert np.array_equal(x[:, 0], x[:, 1]) and np.array_equal(x[:, 0], x[:, 2])
 
 
 def test_channels_are_independent_by_default() -> None:
     """Correlation of two independent white channels: SE = 1/√N = 0.001 for N = 10^6."""
-    x = ColourStream(0, 2, mono=False).read(10**6, np.random.default_rng(2))
+    x = ColourStream(0, 2, mono=False, stream=_stream(2)).read(10**6)
     assert abs(np.corrcoef(x[:, 0], x[:, 1])[0, 1]) < 5 * 0.001
 
 
@@ -98,8 +104,9 @@ def test_apply_adds_the_stream_at_its_own_level() -> None:
     """Through the generic ChunkNoiser, an audio noise adds its unit-variance stream."""
     info = MediaInfo("audio", "float32", (4000, 2), 2, -np.inf, np.inf, 1.0, 16000)
     chunk = np.full((4000, 2), 0.25, np.float32)
-    noiser = ChunkNoiser(Pink(), info, np.random.default_rng(0), np.random.default_rng(1))
+    rnd = output_random(1, b"x")
+    noiser = ChunkNoiser(Pink(), info, rnd)
     out = np.concatenate([noiser(chunk[:1500]), noiser(chunk[1500:])])
-    expected = ColourStream(-1, 2, mono=False).read(4000, np.random.default_rng(1))
+    expected = ColourStream(-1, 2, mono=False, stream=rnd.stream).read(4000)
     np.testing.assert_allclose(out, 0.25 + expected, rtol=1e-6, atol=1e-6)
     assert noiser.prepared.params == {"colour": "pink", "mono": False}

@@ -127,15 +127,15 @@ def test_zero_strength_is_identity(cls: type[Noise], dtype: str, layout: tuple[i
 @pytest.mark.parametrize("cls", IMAGE_NOISES, ids=ids)
 def test_ranges_are_drawn_per_output_and_recorded(cls: type[Noise]) -> None:
     from noisecli.image.engine import image_info
-    from noisecli.noise.base import output_generators, stream_key
+    from noisecli.rng.keys import file_key, output_random
 
     name, low, high = RANGES[cls.name]
     noise = cls.from_options({name: f"{low}:{high}"})
     info = image_info(image("uint8", (3,)))
     drawn = []
     for copy in range(50):
-        params_rng, _ = output_generators(3, stream_key("a.png", copy))
-        params = noise.prepare(info, params_rng).params
+        rnd = output_random(3, file_key("a.png", copy))
+        params = noise.prepare(info, rnd).params
         json.dumps(params)
         drawn.append(params[name])
     assert all(low <= v <= high for v in drawn)

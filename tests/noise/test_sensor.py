@@ -10,6 +10,7 @@ from noisecli.config import Level
 from noisecli.image.engine import image_info
 from noisecli.noise import Sensor
 from noisecli.noise.sensor import linear_to_srgb, srgb_to_linear
+from noisecli.rng.keys import output_random
 from tests.noise.helpers import UNIFORM_KURTOSIS, run, se_mean, se_std, se_var
 
 SHOT = 0.004
@@ -55,8 +56,8 @@ def test_noise_is_not_added_on_the_encoded_values() -> None:
 def test_iso_like_draws_brooks_shot_and_read() -> None:
     noise = Sensor.from_options({"iso_like": "100:12000"})
     info = image_info(np.zeros((4, 4, 3), np.uint8))
-    rng = np.random.default_rng(2019)
-    draws = [noise.prepare(info, rng).params for _ in range(100_000)]
+    rnd = output_random(2019, b"draws")  # one long parameter stream, read on and on
+    draws = [noise.prepare(info, rnd).params for _ in range(100_000)]
     log_shot = np.log([float(d["shot"]) for d in draws])
     log_read = np.log([float(d["read"]) for d in draws])
     n = len(draws)
@@ -75,7 +76,7 @@ def test_iso_like_draws_brooks_shot_and_read() -> None:
 
 def test_fixed_iso_like_sets_the_shot_gain_and_is_recorded() -> None:
     noise = Sensor(iso_like=Level.fixed(800))
-    params = noise.prepare(image_info(np.zeros((4, 4), np.uint16)), np.random.default_rng(0)).params
+    params = noise.prepare(image_info(np.zeros((4, 4), np.uint16)), output_random(0, b"x")).params
     assert params["iso_like"] == 800
     assert math.isclose(float(params["shot"]), 8e-4)
     assert noise.describe() == "sensor(iso_like=800)"

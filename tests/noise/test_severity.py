@@ -18,6 +18,7 @@ from noisecli.noise.severity import (
     severity_params,
     severity_value,
 )
+from noisecli.rng.keys import output_random
 from tests.noise.helpers import flat, se_prop, se_std, unclipped
 
 # Hendrycks & Dietterich 2019, on the [0, 1] scale (the tables)
@@ -94,7 +95,7 @@ def test_severity_resolves_into_the_noise_parameter() -> None:
 
 def test_manifest_records_severity_and_the_resolved_value() -> None:
     info = image_info(np.zeros((4, 4, 3), np.uint8))
-    rng = np.random.default_rng(0)
+    rng = output_random(0, b"x")
     params = Gaussian.from_options({"severity": "4"}).prepare(info, rng).params
     assert params["severity"] == 4 and params["preset"] == "imagenet-c"
     assert params["std"] == 26.0 and params["unit"] == "%"
@@ -105,7 +106,7 @@ def test_manifest_records_severity_and_the_resolved_value() -> None:
 
 
 def test_a_severity_range_draws_whole_severities_uniformly() -> None:
-    rng = np.random.default_rng(5)
+    rng = output_random(5, b"x").draws
     n = 100_000
     draws = np.array([draw_severity(Level(1, 5), rng) for _ in range(n)])
     assert set(np.unique(draws)) == {1, 2, 3, 4, 5}
@@ -118,7 +119,7 @@ def test_a_severity_range_draws_whole_severities_uniformly() -> None:
 def test_a_severity_range_per_output_matches_its_value() -> None:
     noise = Speckle.from_options({"severity": "2:4"})
     info = image_info(np.zeros((4, 4), np.uint8))
-    rng = np.random.default_rng(1)
+    rng = output_random(1, b"x")
     for _ in range(200):
         params = noise.prepare(info, rng).params
         assert params["std"] == severity_value("imagenet-c", "speckle", int(params["severity"]))
