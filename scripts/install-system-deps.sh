@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages the preview tests need (a virtual X server, a way to drive it,
-# and fonts for the window's trackbar labels). Idempotent: when everything is present it only
+# Install the Debian packages the build and the tests need: a C compiler for the compiled
+# noise kernel, and for the preview tests a virtual X server, a way to drive it, and fonts
+# for the window's trackbar labels. Idempotent: when everything is present it only
 # checks and returns; otherwise it runs apt-get update once and installs what is missing.
 # Needs root (as in CI); `make test` calls it only when run as root.
 set -euo pipefail
@@ -14,6 +15,9 @@ need() { # need COMMAND-OR-PATH PACKAGE
     fi
 }
 
+need gcc gcc
+python_include=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null || true)
+[[ -n "$python_include" && -e "$python_include/Python.h" ]] || missing+=(python3-dev)
 need Xvfb xvfb
 need xdotool xdotool
 need /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core
