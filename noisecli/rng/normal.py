@@ -13,9 +13,10 @@ For a word ``u`` (all float32 operations rounded to nearest even, no FMA)::
 
 so ``|z| ~ -ndtri(q)``: ``z`` is the inverse normal CDF at the midpoint of one of the 2**32
 equal-probability cells of (0, 1). In the tails (``t < 2**23``, ``|z| > 2.9``) every word gives
-its own exact ``x``; above, ``float32(t)`` merges up to 64 neighbouring ``t`` whose ``z`` differ
-by less than 5e-8 (below the float32 spacing of ``z`` there). Only integer operations, one
-int-to-float conversion and float32 ``+ - *`` are used, so numpy and C agree bit for bit.
+its own exact ``x``; above, ``float32(t)`` merges up to 128 neighbouring ``t`` whose ``z`` differ
+by less than 1e-7 (about one float32 spacing of ``z`` there; included in the bound below). Only
+integer operations, one int-to-float conversion and float32 ``+ - *`` are used, so numpy and C
+agree bit for bit.
 
 The 2112 x 4 float32 coefficients (``normal_table.bin``, made by
 ``scripts/make_normal_table.py``: a float64 cubic per cell, interpolating when the cell has at
