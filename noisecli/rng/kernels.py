@@ -160,13 +160,22 @@ class _Numpy:
         return clipped
 
 
+_API = ("set_table", "bits", "normal", "uniform", "normal_from_bits", "add", "isa", "available")
+
+
 def _load_compiled() -> ModuleType | None:
+    """The extension with the table loaded, or None (absent, or a stale build: see the tests)."""
     try:
         from noisecli.rng import _kernel  # type: ignore[attr-defined]
     except ImportError:
         return None
     mod: ModuleType = _kernel
-    mod.set_table(np.ascontiguousarray(TABLE, dtype="<f4").tobytes())
+    if not all(hasattr(mod, name) for name in _API):
+        return None
+    try:
+        mod.set_table(np.ascontiguousarray(TABLE, dtype="<f4").tobytes())
+    except (ValueError, RuntimeError):
+        return None
     return mod
 
 
