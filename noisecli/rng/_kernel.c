@@ -8,6 +8,9 @@
  *
  * Plain CPython C API; arrays arrive through the buffer protocol (no numpy headers).
  */
+#if defined(__FAST_MATH__)
+#error "noisecli.rng._kernel must be built without -ffast-math: its bytes must match numpy's"
+#endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
