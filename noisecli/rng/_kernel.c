@@ -11,6 +11,13 @@
 #if defined(__FAST_MATH__)
 #error "noisecli.rng._kernel must be built without -ffast-math: its bytes must match numpy's"
 #endif
+/* No a*b+c -> fma contraction whatever the flags (gcc contracts even intrinsics when FMA is
+ * enabled, e.g. by -march=native): the float32 roundings must be the numpy twin's. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 

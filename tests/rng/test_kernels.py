@@ -272,3 +272,33 @@ def test_generic_path_forced_from_python() -> None:
     assert kernels._MOD.isa() == kernels._MOD.available()[0]
     with pytest.raises(ValueError):
         kernels._MOD.set_isa("avx1024")
+
+
+@pytest.mark.parametrize(
+    "flags", ["-O0", "-O3 -march=native -ffp-contract=fast"], ids=["O0", "native-contract-fast"]
+)
+def test_bytes_do_not_depend_on_build_flags(tmp_path: Path, flags: str) -> None:
+    """The kernel rebuilt with other flags (even with FMA contraction allowed): the goldens."""
+    import importlib.util
+    import shlex
+    import shutil
+    import sysconfig
+
+    need_compiled()
+    cc = shutil.which("gcc") or shutil.which("cc")
+    include = sysconfig.get_paths()["include"]
+    if cc is None or not Path(include, "Python.h").exists():
+        pytest.skip("no C compiler or Python headers")
+    src = Path(kernels.__file__).with_name("_kernel.c")
+    so = tmp_path / "_kernel.so"
+    cmd = [cc, *shlex.split(flags), "-fPIC", "-shared", f"-I{include}", str(src), "-o", str(so)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    spec = importlib.util.spec_from_file_location("noisecli.rng._kernel", so)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.set_table(np.ascontiguousarray(kernels.TABLE, dtype="<f4").tobytes())
+    for path in mod.available():
+        mod.set_isa(path)
+        assert golden_outputs(kernels._Compiled(mod)) == GOLDEN, (flags, path)
