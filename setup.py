@@ -11,6 +11,12 @@ setup(
             # no -march (the AVX2 path is chosen at run time)
             extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math"],
             optional=True,
-        )
+        ),
+        Extension(
+            "noisecli.rng._poisson",
+            ["noisecli/rng/_poisson.c"],
+            extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math"],
+            optional=True,
+        ),
     ]
 )

@@ -153,14 +153,14 @@ def stage_table(src: Path) -> list[str]:
     from noisecli.audio.mix import Layout, Mixer, NoisePass, analyse
     from noisecli.config import AudioOptions
     from noisecli.noise import White
-    from noisecli.noise.base import stream_key
+    from noisecli.rng.keys import file_key
 
     info = probe(str(src))
     fmt = sample_format(info.subtype)
     layout = Layout(fmt, fmt, info.channels, info.sample_rate, info.frames)
     opts = AudioOptions.from_values(level=LEVEL)
     source = FileSource(str(src), info, 65536)
-    key = stream_key(src.name, 0)
+    key = file_key(src.name, 0)
     times: dict[str, float] = {}
 
     start = time.perf_counter()
@@ -180,7 +180,7 @@ def stage_table(src: Path) -> list[str]:
         for pos in range(0, len(block), tile):
             x = block[pos : pos + tile]
             start = time.perf_counter()
-            n = noise_pass.stream.read(len(x), noise_pass.rng)
+            n = noise_pass.stream.read(len(x))
             draw += time.perf_counter() - start
             start = time.perf_counter()
             mixer.mix(x, n)

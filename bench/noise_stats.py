@@ -15,7 +15,8 @@ import numpy as np
 
 from noisecli.image.engine import image_info, noise_image
 from noisecli.noise import Noise, get_noise
-from noisecli.noise.base import output_generators, stream_key
+from noisecli.noise.base import Span
+from noisecli.rng.keys import OutputRandom, file_key, output_random
 from noisecli.noise.sensor import linear_to_srgb, srgb_to_linear
 from noisecli.noise.severity import PRESETS, TARGETS, severity_value
 from noisecli.ranges import value_range
@@ -25,14 +26,13 @@ SIDE = 1000
 _streams = iter(range(10**9))  # a fresh stream per measurement: the lines are independent
 
 
-def generators() -> tuple[np.random.Generator, np.random.Generator]:
-    return output_generators(SEED, stream_key(f"bench-{next(_streams)}.png", 0))
+def generators() -> OutputRandom:
+    return output_random(SEED, file_key(f"bench-{next(_streams)}.png", 0))
 
 
 def noised(noise: Noise, src: np.ndarray) -> np.ndarray:
     """Engine output on the [0, 1] scale, float64."""
-    params_rng, noise_rng = generators()
-    out, _ = noise_image(src, noise, params_rng, noise_rng)
+    out, _ = noise_image(src, noise, generators())
     return out.astype(np.float64) / value_range(src.dtype)[2]
 
 
@@ -110,8 +110,8 @@ def sensor() -> None:
     line("sensor: fitted b (intercept)", f"{read:.4e}", f"{b:.4e}")
     iso = get_noise("sensor").from_options({"iso_like": "100:12000"})
     info = image_info(grey(0.5))
-    rng = np.random.default_rng(SEED)
-    draws = [iso.prepare(info, rng).params for _ in range(100_000)]
+    rnd = generators()  # one parameter stream, read on
+    draws = [iso.prepare(info, rnd).params for _ in range(100_000)]
     log_shot = np.log([float(d["shot"]) for d in draws])
     residual = np.log([float(d["read"]) for d in draws]) - (2.18 * log_shot + 1.20)
     lo, hi = math.log(1e-4), math.log(0.012)
@@ -129,9 +129,9 @@ def severities() -> None:
             measured = []
             for severity in range(1, 6):
                 noise = get_noise(name).from_options({"severity": severity, "preset": preset})
-                params_rng, noise_rng = generators()
-                prepared = noise.prepare(info, params_rng)
-                out = noise.apply(src.copy(), noise_rng, info, prepared).astype(np.float64)
+                rnd = generators()
+                prepared = noise.prepare(info, rnd)
+                out = noise.apply(src.copy(), Span(), info, prepared).astype(np.float64)
                 if name == "poisson":
                     measured.append(0.5 / out.var())
                 elif name == "salt-pepper":

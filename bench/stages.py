@@ -21,7 +21,7 @@ from noisecli.config import RunConfig
 from noisecli.image.engine import noise_image
 from noisecli.image.io import decode_image, encode_image
 from noisecli.noise import Gaussian
-from noisecli.noise.base import output_generators, stream_key
+from noisecli.rng.keys import file_key, output_random
 
 STAGES = ("read file", "decode", "noise + clip", "encode", "write file (atomic)")
 
@@ -38,8 +38,7 @@ def stage_times(files: list[Path], out: Path) -> dict[str, float]:
         marks.append(time.perf_counter())
         array, fmt = decode_image(data)
         marks.append(time.perf_counter())
-        params_rng, noise_rng = output_generators(1, stream_key(src.name, 0))
-        noisy, _ = noise_image(array, noise, params_rng, noise_rng)
+        noisy, _ = noise_image(array, noise, output_random(1, file_key(src.name, 0)))
         marks.append(time.perf_counter())
         encoded = encode_image(noisy, fmt, 95)
         marks.append(time.perf_counter())

@@ -27,14 +27,17 @@ from __future__ import annotations
 import math
 import os
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from noisecli.rng.bits import WORD_LIMIT, _check_range, _out_array, bits_numpy
 from noisecli.rng.normal import TABLE
 from noisecli.rng.normal import normal_from_bits as _normal_from_bits_numpy
-from noisecli.rng.philox import WORD_LIMIT, Stream, _check_range, _out_array, bits_numpy
+
+if TYPE_CHECKING:
+    from noisecli.rng.philox import Stream
 
 __all__ = [
     "ACTIVE",

@@ -45,13 +45,16 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import os
 from decimal import Decimal, localcontext
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from noisecli.rng import portable
-from noisecli.rng.philox import M0, M1, ROUNDS, W0, W1, Stream
+from noisecli.rng.bits import M0, M1, ROUNDS, W0, W1
+from noisecli.rng.philox import Stream
 
 __all__ = ["LAM_MAX", "SMALL_LAM", "log_pmf", "poisson", "poisson_u8", "u8_tables"]
 
@@ -352,6 +355,17 @@ def u8_tables(photons: float) -> tuple[U32, NDArray[np.uint16]]:
     return upper, guide
 
 
+def _compiled() -> Any:
+    """The compiled lookup (``noisecli.rng._poisson``) unless absent or ``NOISECLI_PURE=1``."""
+    if os.environ.get("NOISECLI_PURE", "") == "1":
+        return None
+    try:
+        from noisecli.rng import _poisson  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _poisson
+
+
 def _u8_lookup(
     upper: U32, guide: NDArray[np.uint16], w: U32, x: NDArray[np.uint8]
 ) -> NDArray[np.intp]:
@@ -403,9 +417,13 @@ def poisson_u8(
     xf = np.ascontiguousarray(x).reshape(-1)
     res = np.empty(xf.size, np.uint8)
     clipped = 0
+    compiled = _compiled()
     for a in range(0, xf.size, _CHUNK):
         xs = xf[a : a + _CHUNK]
         w = stream.bits(start + a, xs.size)
+        if compiled is not None:
+            clipped += compiled.lookup(upper, guide, w, xs, res[a : a + xs.size])
+            continue
         c = _u8_lookup(upper, guide, w, xs)
         clipped += int(np.count_nonzero(c == 256))
         res[a : a + xs.size] = np.minimum(c, 255)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from noisecli.rng import kernels
-from noisecli.rng.philox import WORD_LIMIT, Draws, Stream, bits_numpy, philox4x32_10
+from noisecli.rng.bits import WORD_LIMIT, bits_numpy, philox4x32_10
+from noisecli.rng.philox import Draws, Stream
 
 # Random123 tests/kat_vectors, "philox4x32 10" lines: counter (4 words), key (2), expected (4).
 KAT = [
