@@ -51,7 +51,9 @@ at most 0; ``-40`` or ``"-50:-30dBFS"``), each a value or a ``LOW:HIGH`` range::
     p = 0.5
 
 A bad recipe fails before any work with a :class:`~noisecli.errors.UsageError` naming the
-file and the line (``camera.toml:7: ...``).
+file and the line (``camera.toml:7: ...``). Relative file names in a recipe file
+(``background = "noises/"``) are relative to the folder of that file, whatever the working
+directory; ``~/...`` and absolute names are kept as written.
 
 Randomness. For each output ``prepare`` reads ``rnd.draws`` in this fixed order:
 
@@ -77,11 +79,16 @@ Images: ``apply`` runs the applied steps' ``apply`` in order on the same float32
 each on the previous one's output as is: nothing is rounded or clipped between steps (a
 noise that needs intensities in ``[0, 1]``, such as ``poisson`` or ``sensor``, clips its
 own view of them); the engine rounds and clips once, at the end. A recipe copies nothing
-itself: the only copies are those each step's own ``apply`` makes. With exactly one step
-applied, that step's native kernel (if any) is used.
+itself: the only copies are those each step's own ``apply`` makes. A large chunk is taken
+in tiles of whole rows (``TILE_VALUES`` values), all steps on one tile before the next, so
+that each step finds the previous one's output in the CPU cache; a noise's values depend
+only on their position, so the tiles change no byte. With exactly one step applied, that
+step's native kernel (if any) is used.
 
-Audio: the steps are mixed by the audio mixer, each at its own level; the recipe only
-draws them (:meth:`Recipe.audio_steps`).
+Audio: the steps are mixed by the audio mixer (``noisecli.audio.mix``), each scaled to its
+own level against the clean input, and their sum added; the recipe only draws them
+(:meth:`Recipe.audio_steps`). The mixer adds to each step's record the level it reached
+(``snr_reached_db`` or ``level_reached_dbfs``).
 """
 
 from __future__ import annotations
@@ -90,7 +97,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
@@ -108,6 +115,8 @@ from noisecli.rng.philox import Draws
 LevelKind = Literal["snr", "level"]
 MEDIA: tuple[Media, ...] = ("image", "audio")
 GROUP_KEYS = ("one_of", "p")  # all a one_of step holds
+PATH_PARAMS = ("background",)  # parameters naming files: relative to the recipe file's folder
+TILE_VALUES = 1 << 17  # values of a chunk every step noises in turn (see Recipe.apply)
 _MAX_EXACT_INT = 2.0**53
 
 
@@ -334,6 +343,32 @@ def _entry_noises(entry: Entry) -> tuple[Noise, ...]:
     return tuple(s.noise for s in entry.steps) if isinstance(entry, OneOf) else (entry.noise,)
 
 
+def _places(table: Table) -> tuple[Where, ...]:
+    """Where each noise of a step table was written: the table, or each one_of entry."""
+    items = table.data.get("one_of")
+    if "one_of" not in table.data or not isinstance(items, list):
+        return (table.where,)
+    return tuple(
+        table.entries[k].where if k < len(table.entries) else table.where for k in range(len(items))
+    )
+
+
+def _relative_to(noise: Noise, folder: str) -> Noise:
+    """``noise`` with its relative file names (``PATH_PARAMS``) under ``folder``."""
+    changes: dict[str, str] = {}
+    for name in PATH_PARAMS:
+        value = getattr(noise, name, None)
+        if (
+            isinstance(value, str)
+            and value
+            and not os.path.isabs(value)
+            and not value.startswith("~")
+            and "://" not in value
+        ):
+            changes[name] = os.path.join(folder, value)
+    return replace(noise, **changes) if changes else noise  # type: ignore[type-var]
+
+
 @dataclass(frozen=True, init=False)
 class Recipe(Noise):
     """Several noises in order (see the module docstring): a noise itself.
@@ -352,8 +387,15 @@ class Recipe(Noise):
 
     steps: tuple[Entry, ...]
     source: str | None = field(default=None, compare=False, repr=False)
+    # where each noise of each step was written (one Where per noise of a step), for messages
+    places: tuple[tuple[Where, ...], ...] = field(default=(), compare=False, repr=False)
 
-    def __init__(self, steps: Iterable[StepLike], source: str | None = None) -> None:
+    def __init__(
+        self,
+        steps: Iterable[StepLike],
+        source: str | None = None,
+        places: Iterable[Iterable[Where]] | None = None,
+    ) -> None:
         if isinstance(steps, Mapping | str | Noise | Step | OneOf):
             raise TypeError("steps is a list of steps")
         context = _Context(None, None)
@@ -376,24 +418,42 @@ class Recipe(Noise):
         media = _common_media(
             (noise, f"steps[{i}]") for i, e in enumerate(entries) for noise in _entry_noises(e)
         )
+        known = tuple(tuple(p) for p in places) if places is not None else ()
+        if len(known) != len(entries) or any(
+            len(p) != len(_entry_noises(e)) for p, e in zip(known, entries, strict=False)
+        ):
+            known = tuple(
+                (Where(f"steps[{i}]"),)
+                if isinstance(e, Step)
+                else tuple(Where(f"steps[{i}].one_of[{k}]") for k in range(len(e.steps)))
+                for i, e in enumerate(entries)
+            )
         object.__setattr__(self, "steps", tuple(entries))
         object.__setattr__(self, "source", source)
+        object.__setattr__(self, "places", known)
         object.__setattr__(self, "media", media)
 
     # -- reading and writing ---------------------------------------------------------------
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], media: Media | None = None) -> Recipe:
-        """Read a recipe file; ``media``, if given, is the medium it must apply to."""
+        """Read a recipe file; ``media``, if given, is the medium it must apply to.
+
+        Relative file names in it (``background = "noises/"``) are taken relative to the
+        folder of the recipe file, not to the working directory.
+        """
         source = os.fspath(path)
         try:
             with open(source, encoding="utf-8") as fh:
                 text = fh.read()
+        except IsADirectoryError:
+            raise UsageError(f"{source}: is a directory, not a recipe file") from None
         except OSError as exc:
             raise UsageError(f"{source}: cannot read the recipe: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
             raise UsageError(f"{source}: a recipe is UTF-8 text") from None
-        return cls.from_toml(text, source, media)
+        folder = os.path.dirname(source)
+        return cls.from_toml(text, source, media).map_noises(lambda n: _relative_to(n, folder))
 
     @classmethod
     def from_toml(cls, text: str, source: str = "<string>", media: Media | None = None) -> Recipe:
@@ -424,7 +484,7 @@ class Recipe(Noise):
         else:
             context = _Context(None, None)
         entries = [_entry_from_table(table, context) for table in doc.steps]
-        return cls(entries, source=source)
+        return cls(entries, source=source, places=[_places(table) for table in doc.steps])
 
     def to_toml(self) -> str:
         """The recipe as TOML text, read back equal by :meth:`from_toml`."""
@@ -437,6 +497,17 @@ class Recipe(Noise):
         """``"image"`` or ``"audio"``: what the steps noise."""
         return self.media[0]
 
+    @property
+    def label(self) -> str:
+        """The manifest's name of the recipe: ``recipe:camera.toml``, or ``recipe``."""
+        return f"recipe:{os.path.basename(self.source)}" if self.source else "recipe"
+
+    def where(self, position: int, branch: int | None = None, key: str | None = None) -> str:
+        """Where a noise of the recipe was written: ``camera.toml:12`` (the line of ``key``
+        in its table when known), or ``steps[1]`` / ``steps[1].one_of[0]`` from Python."""
+        place = self.places[position][branch or 0]
+        return place.at(key)
+
     def noises(self) -> Iterator[tuple[int, Noise]]:
         """Every noise of the recipe with its step's position (all entries of groups)."""
         for i, entry in enumerate(self.steps):
@@ -446,15 +517,22 @@ class Recipe(Noise):
     def map_noises(self, fn: Callable[[Noise], Noise]) -> Recipe:
         """The same recipe with every noise replaced by ``fn(noise)`` (e.g. bound to its
         recordings by the audio package)."""
+        return self.map_placed(lambda noise, where: fn(noise))
 
-        def step(s: Step) -> Step:
-            return Step(fn(s.noise), s.p, snr=s.snr, level=s.level)
+    def map_placed(self, fn: Callable[[Noise, Where], Noise]) -> Recipe:
+        """:meth:`map_noises` with ``fn(noise, where)``: ``where.at(key)`` names the line of
+        ``key`` in the noise's table (``speech.toml:7``), for messages."""
+
+        def step(s: Step, where: Where) -> Step:
+            return Step(fn(s.noise, where), s.p, snr=s.snr, level=s.level)
 
         entries: list[Entry] = [
-            OneOf([step(s) for s in e.steps], e.weights, e.p) if isinstance(e, OneOf) else step(e)
-            for e in self.steps
+            OneOf([step(s, w) for s, w in zip(e.steps, places, strict=True)], e.weights, e.p)
+            if isinstance(e, OneOf)
+            else step(e, places[0])
+            for e, places in zip(self.steps, self.places, strict=True)
         ]
-        return Recipe(entries, source=self.source)
+        return Recipe(entries, source=self.source, places=self.places)
 
     def decide(self, draws: Draws) -> tuple[list[tuple[int, Step, int | None]], list[int]]:
         """Phase 1 of the draws (module docstring): ``([(position, step, branch)], skipped)``."""
@@ -521,11 +599,33 @@ class Recipe(Noise):
         self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
     ) -> np.ndarray:
         """The applied steps' ``apply`` in order on the same float32 chunk, unclipped in
-        between; the engine rounds and clips once at the end. No copy of its own."""
-        for step in prepared.state:
+        between; the engine rounds and clips once at the end. No copy of its own.
+
+        A chunk of more than ``TILE_VALUES`` values is taken in tiles of whole rows, every
+        step on one tile before the next tile: a step's temporaries then stay in the CPU
+        cache for the next step (the engine's bands are several MB). Every noise gives the
+        same values for any cut into rows, so the bytes do not change.
+        """
+        steps = prepared.state
+        for step in steps:
             if not isinstance(step, Applied):
                 raise UsageError("an audio recipe is mixed by the audio mixer, step by step")
-            chunk = step.noise.apply(chunk, span, info, step.prepared)
+        rows = len(chunk)
+        per_row = chunk[0].size if rows else 0
+        tile = max(1, TILE_VALUES // per_row) if per_row else rows
+        if rows <= tile or not steps:
+            for step in steps:
+                chunk = step.noise.apply(chunk, span, info, step.prepared)
+            return chunk
+        pixels = per_row // chunk.shape[-1]
+        for start in range(0, rows, tile):
+            part = chunk[start : start + tile]
+            at = Span(span.value + start * per_row, span.pixel + start * pixels)
+            result = part
+            for step in steps:
+                result = step.noise.apply(result, at, info, step.prepared)
+            if result is not part:  # a step that made a new array: back into the chunk
+                part[...] = result
         return chunk
 
     def native_kernel(self, info: MediaInfo, prepared: Prepared) -> NativeKernel | None:
