@@ -89,6 +89,9 @@ Audio: the steps are mixed by the audio mixer (``noisecli.audio.mix``), each sca
 own level against the clean input, and their sum added; the recipe only draws them
 (:meth:`Recipe.audio_steps`). The mixer adds to each step's record the level it reached
 (``snr_reached_db`` or ``level_reached_dbfs``).
+
+Sweeps: :class:`Sweep` is a set of graded noises at several severities, each written to an
+output of its own by a batch run (``noisecli image --sweep``); it is not applied to one.
 """
 
 from __future__ import annotations
@@ -107,6 +110,13 @@ from noisecli.noise import get_noise
 from noisecli.noise.base import MediaInfo, NativeKernel, Noise, Prepared, Span
 from noisecli.noise.level import Level, parse_level
 from noisecli.noise.recipe_toml import Scalar, Table, Where, dump, parse
+from noisecli.noise.severity import (
+    DEFAULT_PRESET,
+    PRESETS,
+    SEVERITY_MAX,
+    SEVERITY_MIN,
+    TARGETS,
+)
 from noisecli.noise.stream import AudioNoise
 from noisecli.ranges import Media
 from noisecli.rng.keys import OutputRandom
@@ -886,3 +896,135 @@ def _entry_table(entry: Entry) -> dict[str, Any]:
     if entry.p != 1.0:
         table["p"] = _number(entry.p)
     return table
+
+
+# -- sweeps ------------------------------------------------------------------------------------
+
+
+class Variant(NamedTuple):
+    """One noise at one severity of a :class:`Sweep`, written under ``<folder>/<severity>/``."""
+
+    folder: str  # the noise's name as the caller wrote it ("shot")
+    severity: int
+    noise: Noise
+
+    @property
+    def prefix(self) -> str:
+        """``shot/3``: where this variant's outputs go, below the output root."""
+        return f"{self.folder}/{self.severity}"
+
+
+def parse_severities(value: str | int | Iterable[int], name: str = "--severity") -> tuple[int, ...]:
+    """Every severity of a sweep: ``3``, ``"1:5"`` (each of 1..5) or ``"1,3,5"``."""
+    if isinstance(value, bool):
+        raise UsageError(f"{name} takes severities such as 1:5 or 1,3,5, not a switch")
+    if isinstance(value, int):
+        parts: list[str] = [str(value)]
+    elif isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+    else:
+        parts = [str(v) for v in value]
+    found: list[int] = []
+    for part in parts:
+        level = parse_level(part, name, minimum=SEVERITY_MIN, maximum=SEVERITY_MAX)
+        if level.percent or not (level.lo.is_integer() and level.hi.is_integer()):
+            raise UsageError(f"{name}: {part!r} is not a whole severity or a LOW:HIGH range")
+        found.extend(range(int(level.lo), int(level.hi) + 1))
+    if not found:
+        raise UsageError(f"{name}: give at least one severity")
+    return tuple(dict.fromkeys(found))
+
+
+def _graded_names() -> str:
+    """The noises with a severity table, with their aliases: ``poisson (shot)``."""
+    out = []
+    for name in TARGETS:
+        aliases = get_noise(name).aliases
+        out.append(f"{name} ({', '.join(aliases)})" if aliases else name)
+    return ", ".join(out)
+
+
+@dataclass(frozen=True, init=False)
+class Sweep(Noise):
+    """Every noise of a list at every severity of a list, each to its own output.
+
+    A corruption benchmark in one run, laid out as ImageNet-C is:
+    ``OUT/<noise>/<severity>/<path below the input root>``. ``noises`` are names of the
+    noises with a severity table (``gaussian``, ``poisson`` or ``shot``, ``salt-pepper``
+    or ``impulse``, ``speckle``); each is used as its folder name as written, so
+    ``Sweep(["shot", "impulse"])`` writes ``shot/`` and ``impulse/``. A name and its alias
+    together (``shot,poisson``) are refused. ``severities`` are ``"1:5"`` (each of them,
+    the default), ``3`` or ``"1,3,5"``; ``preset`` the table (``imagenet-c`` by default).
+
+    A sweep is not applied to one output: ``process_dataset(RunConfig(noise=Sweep(...)))``
+    (or ``noisecli image --sweep``) writes one output per input file and variant, each
+    with its own output key (``<noise>/<severity>/<input path>``).
+    """
+
+    name: ClassVar[str] = "sweep"
+    media: ClassVar[tuple[Media, ...]] = ("image",)
+    summary: ClassVar[str] = "every noise at every severity, each in its own folder"
+
+    variants: tuple[Variant, ...]
+    preset: str | None = None
+
+    def __init__(
+        self,
+        noises: str | Iterable[str],
+        severities: str | int | Iterable[int] = "1:5",
+        preset: str | None = None,
+    ) -> None:
+        names = [n.strip() for n in noises.split(",")] if isinstance(noises, str) else list(noises)
+        if not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise UsageError(f"--sweep takes noise names separated by commas: {_graded_names()}")
+        levels = parse_severities(severities)
+        chosen = None if preset is None else preset.strip().lower()
+        if chosen is not None and chosen not in PRESETS:
+            raise UsageError(f"--preset: {preset!r} is not one of {', '.join(PRESETS)}")
+        seen: dict[str, str] = {}
+        variants: list[Variant] = []
+        for written in names:
+            folder = written.strip().lower()
+            cls = get_noise(folder, "image")
+            if cls.name not in TARGETS:
+                raise UsageError(
+                    f"--sweep: noise {cls.name!r} has no severity table; "
+                    f"the noises with one: {_graded_names()}"
+                )
+            if cls.name in seen:
+                raise UsageError(
+                    f"--sweep: {seen[cls.name]!r} and {written.strip()!r} are the same noise "
+                    f"({cls.name}): give it once"
+                )
+            seen[cls.name] = written.strip()
+            for severity in levels:
+                options: dict[str, Any] = {"severity": str(severity)}
+                if chosen is not None:
+                    options["preset"] = chosen
+                variants.append(Variant(folder, severity, cls.from_options(options)))
+        object.__setattr__(self, "variants", tuple(variants))
+        object.__setattr__(self, "preset", chosen)
+
+    @property
+    def noises(self) -> tuple[str, ...]:
+        """The folder names, in order."""
+        return tuple(dict.fromkeys(v.folder for v in self.variants))
+
+    @property
+    def severities(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(v.severity for v in self.variants))
+
+    def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
+        raise UsageError(
+            "a sweep writes each noise and severity to an output of its own: run it on files "
+            "(noisecli image --sweep, or process_dataset), or noise with one of its variants"
+        )
+
+    def apply(
+        self, chunk: np.ndarray, span: Span, info: MediaInfo, prepared: Prepared
+    ) -> np.ndarray:
+        raise UsageError("a sweep is not applied to one output")
+
+    def describe(self) -> str:
+        severities = ",".join(map(str, self.severities))
+        return f"sweep({','.join(self.noises)} x {severities} {self.preset or DEFAULT_PRESET})"
