@@ -54,10 +54,13 @@ class AudioOptions:
     level: Level | None = None
     on_clip: str = "clip"
     no_clip: bool = False
+    # whether snr or level was given (not the default): a recipe sets them per step
+    level_given: bool = field(default=False, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.snr is not None and self.level is not None:
             raise UsageError("--snr and --level exclude each other")
+        object.__setattr__(self, "level_given", self.snr is not None or self.level is not None)
         if self.snr is None and self.level is None:
             object.__setattr__(self, "snr", Level.fixed(DEFAULT_SNR_DB))
         if self.on_clip not in ON_CLIP:
@@ -121,8 +124,7 @@ class RunConfig:
             raise UsageError("--overwrite and --skip-existing exclude each other")
         if self.media == "image" and self.format not in IMAGE_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(IMAGE_FORMATS)}")
-        if self.media not in self.noise.media:
-            raise UsageError(f"noise {self.noise.name!r} does not apply to {self.media}")
+        self._check_noise()
         if self.media == "audio":
             if self.format not in AUDIO_FORMATS:
                 raise UsageError(f"--format must be one of {', '.join(AUDIO_FORMATS)}")
@@ -132,6 +134,43 @@ class RunConfig:
             raise UsageError(f"--seed must be a non-negative integer below 2**128, got {self.seed}")
         if "/" in self.suffix or os.sep in self.suffix:
             raise UsageError(f"--suffix must not contain a path separator: {self.suffix!r}")
+
+    def _check_noise(self) -> None:
+        from noisecli.noise.recipe import Recipe, Sweep
+
+        noise = self.noise
+        if isinstance(noise, Recipe):
+            if self.media not in noise.media:
+                raise UsageError(
+                    f"{noise.source or 'the recipe'} is an {noise.medium} recipe: "
+                    f"it cannot noise {self.media} files"
+                )
+            if self.audio is not None and self.audio.level_given:
+                raise UsageError(
+                    "--snr/--level do not apply with --recipe: each step of an audio recipe "
+                    "sets its own snr or level"
+                )
+        elif self.media not in noise.media:
+            raise UsageError(f"noise {noise.name!r} does not apply to {self.media}")
+        if isinstance(noise, Sweep) and (self.to_stdout or "-" in self.inputs):
+            raise UsageError("--sweep writes a tree of outputs: '-' is not supported")
+
+    def noise_of(self, variant: int | None) -> Noise:
+        """The noise of one output: the run's, or variant ``variant`` of its sweep."""
+        if variant is None:
+            return self.noise
+        from noisecli.noise.recipe import Sweep
+
+        if not isinstance(self.noise, Sweep):
+            raise UsageError("a job names a variant, but the run is not a sweep")
+        return self.noise.variants[variant].noise
+
+    @property
+    def noise_label(self) -> str:
+        """What the manifest's noise column says: the noise's name, ``recipe:FILE``."""
+        from noisecli.noise.recipe import Recipe
+
+        return self.noise.label if isinstance(self.noise, Recipe) else self.noise.name
 
     @property
     def to_stdout(self) -> bool:

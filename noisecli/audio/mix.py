@@ -33,7 +33,9 @@ from noisecli.batch.cancel import raise_if_stopped
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
 from noisecli.noise.base import MediaInfo, Noise
-from noisecli.noise.stream import AudioNoise
+from noisecli.noise.recipe import AudioStep, Recipe
+from noisecli.noise.recipe_toml import Where
+from noisecli.noise.stream import AudioNoise, NoiseStream
 from noisecli.rng import portable
 from noisecli.rng.keys import output_random, sample_key
 
@@ -41,8 +43,11 @@ DEFAULT_CHUNK_FRAMES = 65536
 SEGMENT_FRAMES = 4096
 TILE_VALUES = 32768  # values mixed at a time (see NoisePass.pairs)
 SCALE_MARGIN = 1e-9  # --on-clip scale stays this fraction below full scale
+RECIPE_LEVELS = (
+    "snr and level do not apply to a recipe: each step of an audio recipe sets its own"
+)
 
-Params = dict[str, float | str | bool]
+Params = dict[str, Any]  # JSON-able; a recipe's holds the list of its steps
 
 
 class PowerMeter:
@@ -122,7 +127,7 @@ class Layout:
 class MixPlan:
     """What ``analyse`` found: the gain, the anti-clip scale and the parameters drawn."""
 
-    noise: AudioNoise
+    noise: AudioNoise | Recipe
     layout: Layout
     opts: AudioOptions
     seed: int
@@ -131,6 +136,7 @@ class MixPlan:
     scale: float
     signal_power: float | None  # None when the first pass did not read the input
     params: Params
+    gains: tuple[float, ...] = ()  # a recipe's: one per step applied, in order
 
 
 def as_audio_noise(noise: Noise) -> AudioNoise:
@@ -181,17 +187,88 @@ class NoisePass:
         With ``shortcut`` the stream may compute it without producing the samples
         (white noise: from the powers drawn for its blocks, exact to float32 rounding).
         """
+        return stream_power(self.stream, frames, shortcut)
+
+
+def stream_power(stream: NoiseStream, frames: int, shortcut: bool) -> float:
+    """Mean square of the first ``frames`` frames of a fresh stream, which is then closed
+    (see :meth:`NoisePass.mean_power`)."""
+    try:
+        power = stream.mean_power(frames) if shortcut else None
+        if power is not None:
+            return power
+        meter = PowerMeter(stream.channels)
+        for start in range(0, frames, DEFAULT_CHUNK_FRAMES):
+            raise_if_stopped()
+            meter.add(stream.read(min(DEFAULT_CHUNK_FRAMES, frames - start)))
+        return meter.mean
+    finally:
+        stream.close()
+
+
+def bind_recipe(recipe: Recipe) -> Recipe:
+    """The recipe with the recordings of its background steps opened; a folder that is
+    missing or holds no audio is a ``UsageError`` naming the recipe's line."""
+
+    def fn(noise: Noise, where: Where) -> Noise:
+        return bind(noise, f"{where.at('background')}: background")
+
+    return recipe.map_placed(fn)
+
+
+class RecipePass:
+    """One pass over an audio recipe's output: the steps and their streams drawn anew.
+
+    Every pass of an output draws the same steps, levels and streams (the recipe's draws
+    are a pure function of the seed and the output key).
+    """
+
+    def __init__(
+        self, recipe: Recipe, layout: Layout, opts: AudioOptions, seed: int, key: bytes
+    ) -> None:
+        info = layout.info(opts)
+        recipe.check(info)
+        prepared = recipe.prepare(info, output_random(seed, key))
+        self.params: Params = dict(prepared.params)
+        self.steps = [s for s in prepared.state if isinstance(s, AudioStep)]
+        self.streams = [s.noise.stream(s.prepared) for s in self.steps]
+        self.channels = layout.channels
+
+    def close(self) -> None:
+        for stream in self.streams:
+            stream.close()
+
+    def mean_powers(self, frames: int, shortcut: bool) -> list[float]:
+        """Each step's :func:`stream_power` over the first ``frames`` frames (streams are
+        read one after the other and closed)."""
         try:
-            power = self.stream.mean_power(frames) if shortcut else None
-            if power is not None:
-                return power
-            meter = PowerMeter(self.stream.channels)
-            for start in range(0, frames, DEFAULT_CHUNK_FRAMES):
-                raise_if_stopped()
-                meter.add(self.stream.read(min(DEFAULT_CHUNK_FRAMES, frames - start)))
-            return meter.mean
+            return [stream_power(s, frames, shortcut) for s in self.streams]
         finally:
-            self.stream.close()
+            self.close()
+
+    def pairs(
+        self,
+        source: BlockSource,
+        gains: tuple[float, ...],
+        meters: list[PowerMeter] | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(x, Σ gᵢ·nᵢ)`` per tile (as :meth:`NoisePass.pairs`), the sum in float64;
+        ``meters[i]`` measures step ``i``'s scaled noise ``gᵢ·nᵢ`` on the way."""
+        tile = max(1, TILE_VALUES // self.channels)
+        try:
+            for block in source.blocks():
+                raise_if_stopped()
+                for start in range(0, len(block), tile):
+                    x = block[start : start + tile]
+                    total = np.zeros((len(x), self.channels))
+                    for i, (stream, gain) in enumerate(zip(self.streams, gains, strict=True)):
+                        part = np.multiply(stream.read(len(x)), gain, dtype=np.float64)
+                        if meters is not None:
+                            meters[i].add(part)
+                        total += part
+                    yield x, total
+        finally:
+            self.close()
 
 
 class SignalMeter:
@@ -255,16 +332,31 @@ class ExactSquares:
 
 
 def _gain(opts: AudioOptions, value: float, signal: float, noise: float) -> float:
+    return _gain_for("snr" if opts.level is None else "level", value, signal, noise)
+
+
+SILENT_ADVICE = "use --level DBFS to add noise at an absolute level"
+
+
+def _gain_for(
+    kind: str,
+    value: float,
+    signal: float,
+    noise: float,
+    step: str = "",
+    advice: str = SILENT_ADVICE,
+) -> float:
+    """``g`` that sets noise of power ``noise`` to ``value`` (an SNR over ``signal`` in dB,
+    or a level in dBFS); ``step`` names a recipe's step in messages."""
     if not math.isfinite(noise):
-        raise InputError("the noise has NaN or infinite samples")
+        raise InputError(f"{step}the noise has NaN or infinite samples")
     if noise <= 0.0:
-        raise InputError("the noise is silent (all zero), so no level can be set")
-    if opts.level is not None:
+        raise InputError(f"{step}the noise is silent (all zero), so no level can be set")
+    if kind == "level":
         return math.sqrt(portable.pow(10.0, value / 10.0) / noise)
     if signal <= 0.0:
         raise SilentInputError(
-            "silent input (every sample is zero): an SNR is undefined; "
-            "use --level DBFS to add noise at an absolute level"
+            f"silent input (every sample is zero): {step}an SNR is undefined; {advice}"
         )
     return math.sqrt(signal / (noise * portable.pow(10.0, value / 10.0)))
 
@@ -309,6 +401,8 @@ def analyse(
     ``SilentInputError`` for a silent input under ``snr`` and ``ClippingError`` under
     ``on_clip="error"`` when a value would clip.
     """
+    if isinstance(noise, Recipe):
+        return _analyse_recipe(source, bind_recipe(noise), layout, opts, seed, key)
     audio_noise = as_audio_noise(noise)
     first = NoisePass(audio_noise, layout, opts, seed, key)
     signal = SignalMeter(layout.read, layout.channels)
@@ -337,6 +431,62 @@ def analyse(
             params["scale"] = round(scale, 9)
     measured = signal.mean if signal.frames else None
     return MixPlan(audio_noise, layout, opts, seed, key, gain, scale, measured, params)
+
+
+def _analyse_recipe(
+    source: BlockSource,
+    recipe: Recipe,
+    layout: Layout,
+    opts: AudioOptions,
+    seed: int,
+    key: bytes,
+) -> MixPlan:
+    """:func:`analyse` for an audio recipe: every step applied gets its own gain against
+    the clean input (``snr``) or full scale (``level``); the peaks are those of the sum."""
+    if opts.level_given:
+        raise UsageError(RECIPE_LEVELS)
+    first = RecipePass(recipe, layout, opts, seed, key)
+    signal = SignalMeter(layout.read, layout.channels)
+    frames = source.frames
+    wants_signal = any(s.kind == "snr" for s in first.steps)
+    if wants_signal or not layout.read.integer or frames is None:
+        try:
+            for block in source.blocks():
+                raise_if_stopped()
+                signal.add(block)
+        except BaseException:
+            first.close()
+            raise
+        frames = signal.frames
+    if signal.bad:
+        first.close()
+        raise InputError(
+            f"{signal.bad} samples are NaN or infinite (the first at frame {signal.first_bad})"
+        )
+    powers = first.mean_powers(frames, Mixer.work_dtype(layout) == np.float32)
+    gains = tuple(
+        _gain_for(
+            step.kind,
+            step.value,
+            signal.mean,
+            power,
+            f"step {step.position} ({step.noise.name}): ",
+            "give that step a level (dBFS) to add noise to silence",
+        )
+        for step, power in zip(first.steps, powers, strict=True)
+    )
+    params = first.params
+    scale = 1.0
+    lo, hi = layout.write.limits(opts.no_clip)
+    if opts.on_clip != "clip" and math.isfinite(hi):
+        pairs = RecipePass(recipe, layout, opts, seed, key).pairs(source, gains)
+        scale, outside = _peak_scale(pairs, layout.read, 1.0, lo, hi)
+        if opts.on_clip == "error" and outside:
+            raise ClippingError(f"{outside} samples would clip (--on-clip error)")
+        if opts.on_clip == "scale":
+            params["scale"] = round(scale, 9)
+    measured = signal.mean if signal.frames else None
+    return MixPlan(recipe, layout, opts, seed, key, 1.0, scale, measured, params, gains)
 
 
 class Mixer:
@@ -419,11 +569,22 @@ def render(plan: MixPlan, source: BlockSource, write: Callable[[np.ndarray], Non
     """
     layout, opts = plan.layout, plan.opts
     mixer = Mixer(layout, opts, plan.gain, plan.scale, plan.signal_power is None)
-    last = NoisePass(plan.noise, layout, opts, plan.seed, plan.key)
-    for block, n in last.pairs(source):
-        write(mixer.mix(block, n))
-    stats = MixStats(dict(plan.params), mixer.values, mixer.clipped)
+    stats = MixStats(dict(plan.params))
+    if isinstance(plan.noise, Recipe):
+        last_steps = RecipePass(plan.noise, layout, opts, plan.seed, plan.key)
+        meters = [PowerMeter(layout.channels) for _ in last_steps.steps]
+        for block, n in last_steps.pairs(source, plan.gains, meters):
+            write(mixer.mix(block, n))
+    else:
+        last = NoisePass(plan.noise, layout, opts, plan.seed, plan.key)
+        for block, n in last.pairs(source):
+            write(mixer.mix(block, n))
+    stats.values, stats.clipped = mixer.values, mixer.clipped
     signal_power = mixer.signal.mean if mixer.signal is not None else plan.signal_power or 0.0
+    if isinstance(plan.noise, Recipe):
+        stats.params["steps"] = _reached_per_step(
+            stats.params["steps"], last_steps.steps, meters, signal_power, plan.scale
+        )
     added = mixer.added_power
     signal = signal_power * plan.scale**2
     for name, value in (
@@ -435,6 +596,30 @@ def render(plan: MixPlan, source: BlockSource, write: Callable[[np.ndarray], Non
             stats.params[name] = value
     stats.params["clipped_samples"] = stats.clipped
     return stats
+
+
+def _reached_per_step(
+    records: list[dict[str, Any]],
+    steps: list[AudioStep],
+    meters: list[PowerMeter],
+    signal_power: float,
+    scale: float,
+) -> list[dict[str, Any]]:
+    """The recipe's step records with the level each step reached, measured on its scaled
+    noise as summed (before the sum is rounded and clipped): ``snr_reached_db`` against the
+    clean input, or ``level_reached_dbfs``; both after an ``--on-clip scale`` factor."""
+    out = [dict(r) for r in records]
+    for record, step, meter in zip(out, steps, meters, strict=True):
+        power = meter.mean
+        if step.kind == "snr":
+            value = db(signal_power / power) if power > 0 and signal_power > 0 else None
+            name = "snr_reached_db"
+        else:
+            value = db(power * scale**2) if power > 0 else None
+            name = "level_reached_dbfs"
+        if value is not None:
+            record[name] = value
+    return out
 
 
 class ArraySource:
@@ -480,6 +665,8 @@ def noise_samples(
     fmt = array_format(array.dtype)
     view = array.reshape(array.shape[0], -1)
     layout = Layout(fmt, fmt, view.shape[1], int(sample_rate), view.shape[0])
+    if isinstance(noise, Recipe) and ("snr" in options or "level" in options):
+        raise UsageError(RECIPE_LEVELS)
     opts = AudioOptions.from_values(**options)
     source = ArraySource(view, chunk or DEFAULT_CHUNK_FRAMES)
     plan = analyse(source, noise, layout, opts, seed, sample_key(0))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import noisecli
-from noisecli.audio.io import SampleFormat
+from noisecli.audio.io import SampleFormat, array_format
 from noisecli.audio.mix import (
     ArraySource,
     ExactSquares,
@@ -227,3 +227,117 @@ def test_noise_added_to_pcm16_is_measured_exactly(chunk: int) -> None:
     assert stats.params["noise_rms_dbfs"] == round(10 * np.log10(added), 4)
     assert stats.clipped > 0  # noise 12 dB above loud speech clips
     assert stats.clipped == np.count_nonzero((y == 32767) | (y == -32768))
+
+
+# -- recipes: each step at its own level against the clean input --------------------------------
+
+TWO_STEPS = """\
+medium = "audio"
+[[step]]
+noise = "pink"
+snr = 6
+[[step]]
+noise = "white"
+level = "-42dBFS"
+[[step]]
+noise = "brown"
+snr = 30
+p = 0
+"""
+
+
+def _recipe_run(
+    x: np.ndarray, recipe: noisecli.Recipe, chunk: int = 4096, **options: object
+) -> tuple[np.ndarray, dict[str, object]]:
+    fmt = array_format(x.dtype)
+    layout = Layout(fmt, fmt, x.shape[1], 16000, len(x))
+    opts = AudioOptions.from_values(**options)  # type: ignore[arg-type]
+    source = ArraySource(x, chunk)
+    plan = analyse(source, recipe, layout, opts, 11, file_key("speech/a.wav", 0))
+    written: list[np.ndarray] = []
+    stats = render(plan, source, written.append)
+    return np.concatenate(written), stats.params
+
+
+def test_each_step_is_scaled_against_the_clean_signal_exactly() -> None:
+    recipe = noisecli.Recipe.from_toml(TWO_STEPS)
+    x = speech_like(30_000, 16000, 2)
+    y, params = _recipe_run(x, recipe, no_clip=True)
+    steps = params["steps"]
+    assert isinstance(steps, list) and [s["noise"] for s in steps] == ["pink", "white"]
+    assert params["skipped"] == [2]
+    assert steps[0]["snr_db"] == 6 and steps[0]["snr_reached_db"] == pytest.approx(6, abs=1e-4)
+    assert steps[1]["level_dbfs"] == -42
+    assert steps[1]["level_reached_dbfs"] == pytest.approx(-42, abs=1e-4)
+    # the noise added is the sum of the two scaled streams: its power is theirs together
+    ps = np.mean(x**2)
+    pink, white = ps / 10**0.6, 10**-4.2
+    added = np.mean((y - x) ** 2)
+    assert added == pytest.approx(pink + white, rel=0.02)  # the streams are not orthogonal
+    assert params["snr_reached_db"] == pytest.approx(10 * np.log10(ps / added), abs=1e-3)
+
+
+def test_a_recipe_step_alone_equals_that_noise_alone() -> None:
+    """One step applied at an SNR: the bytes of that noise at that SNR on the step's stream."""
+    recipe = noisecli.Recipe.from_toml('[[step]]\nnoise = "pink"\nsnr = 6\n')
+    x = np.round(speech_like(20_000, 16000, 1) * 30000).astype(np.int16)
+    y, params = _recipe_run(x, recipe)
+    assert isinstance(params["steps"], list) and len(params["steps"]) == 1
+    assert snr_db(x / 32768, y / 32768) == pytest.approx(6, abs=0.01)
+    assert not np.array_equal(y, noisecli.add_noise(x, "pink", snr=6, sample_rate=16000, seed=11))
+
+
+@pytest.mark.parametrize("chunk", [777, 65536])
+def test_recipe_bytes_do_not_depend_on_the_chunk(chunk: int) -> None:
+    recipe = noisecli.Recipe.from_toml(TWO_STEPS)
+    x = np.round(speech_like(50_000, 16000, 2) * 20000).astype(np.int16)
+    base, params = _recipe_run(x, recipe, chunk=65536)
+    again, again_params = _recipe_run(x, recipe, chunk=chunk)
+    assert again.tobytes() == base.tobytes()
+    assert again_params == params
+
+
+def test_add_noise_takes_an_audio_recipe() -> None:
+    recipe = noisecli.Recipe.from_toml(TWO_STEPS)
+    x = speech_like(16000, 16000, 1).astype(np.float32)
+    y = noisecli.add_noise(x, recipe, sample_rate=16000, seed=4)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert np.array_equal(y, noisecli.add_noise(x, recipe, sample_rate=16000, seed=4))
+    assert not np.array_equal(y, noisecli.add_noise(x, recipe, sample_rate=16000, seed=5))
+    with pytest.raises(UsageError, match="do not apply to a recipe"):
+        noisecli.add_noise(x, recipe, snr=10, sample_rate=16000, seed=4)
+    with pytest.raises(UsageError, match="audio recipe cannot noise image"):
+        noisecli.add_noise(np.zeros((4, 4), np.uint8), recipe, seed=4)
+
+
+def test_clipping_is_handled_on_the_sum() -> None:
+    loud = noisecli.Recipe.from_toml(
+        'medium = "audio"\n[[step]]\nnoise = "white"\nsnr = 0\n[[step]]\nnoise = "pink"\nsnr = 0\n'
+    )
+    x = speech_like(16000, 16000, 1) * 3.0
+    with pytest.raises(ClippingError, match="would clip"):
+        _recipe_run(x, loud, on_clip="error")
+    y, params = _recipe_run(x, loud, on_clip="scale")
+    assert np.abs(y).max() < 1.0 and 0 < params["scale"] < 1  # type: ignore[operator]
+    unscaled, _ = _recipe_run(x, loud, no_clip=True)
+    np.testing.assert_allclose(y / params["scale"], unscaled, rtol=0, atol=1e-8)  # type: ignore[operator]
+    clipped, params = _recipe_run(x, loud)
+    assert params["clipped_samples"] == np.count_nonzero(np.abs(clipped) >= 1.0) > 0
+
+
+def test_a_silent_input_names_the_step_that_needs_an_snr() -> None:
+    recipe = noisecli.Recipe.from_toml(TWO_STEPS)
+    with pytest.raises(SilentInputError, match=r"step 0 \(pink\): an SNR is undefined"):
+        _recipe_run(np.zeros((4000, 1)), recipe)
+    quiet = noisecli.Recipe.from_toml('[[step]]\nnoise = "white"\nlevel = -40\n')
+    y, _ = _recipe_run(np.zeros((4000, 1)), quiet)
+    assert rms_dbfs(y) == pytest.approx(-40, abs=1e-6)
+
+
+def test_level_only_recipe_on_pcm_reads_the_input_once() -> None:
+    recipe = noisecli.Recipe.from_toml('[[step]]\nnoise = "white"\nlevel = -30\n')
+    layout = Layout(SampleFormat("int16", 16), SampleFormat("int16", 16), 2, 48000, 48_000)
+    plan = analyse(_Unreadable(), recipe, layout, AudioOptions(), 1, file_key("a", 0))
+    assert plan.signal_power is None and len(plan.gains) == 1
+    with pytest.raises(UsageError, match="each step of an audio recipe sets its own"):
+        analyse(_Unreadable(), recipe, layout, AudioOptions.from_values(snr=10), 1, b"k" * 16)
