@@ -43,10 +43,17 @@ NativeKernel = Callable[[np.ndarray, np.ndarray, Span], int]
 class MediaInfo:
     """What a noise may know about the data it noises.
 
-    ``lo``/``hi`` is the valid range of the output dtype in the chunk's units and
-    ``full_scale`` the value of full white (images) or full scale (audio) in those units.
-    Chunks are ``(rows, width, channels)`` for images and ``(frames, channels)`` for audio,
-    colour channels only (alpha never reaches a noise).
+    ``lo``/``hi`` is the range the output is clipped to, in the chunk's units (``-inf``/``inf``
+    for float arrays left unclipped), and ``full_scale`` the value of full white (images) or
+    full scale (audio) in those units. Chunks are ``(rows, width, channels)`` for images and
+    ``(frames, channels)`` for audio, colour channels only (alpha never reaches a noise).
+
+    ``level_unit`` is the native value of one unit of a level parameter (``std``, ``mean``):
+    None for files, whose levels are 8-bit levels (``full_scale / 255``), ``1.0`` for arrays
+    (the array's own units). ``black`` is the native value of intensity 0, so that the data
+    range is ``[black, black + full_scale]``: noises defined on ``[0, 1]`` intensities
+    (``poisson``, ``sensor``) and the values ``salt-pepper`` writes use it. An array without a
+    known range (float data without ``data_range``) has ``full_scale = nan``.
     """
 
     media: Media
@@ -57,6 +64,8 @@ class MediaInfo:
     hi: float
     full_scale: float
     sample_rate: int | None = None
+    level_unit: float | None = None
+    black: float = 0.0
 
 
 @dataclass(frozen=True)

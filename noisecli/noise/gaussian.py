@@ -11,7 +11,7 @@ from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, Span, 
 from noisecli.noise.level import Level
 from noisecli.noise.params import MONO
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
-from noisecli.noise.units import fused_kernel, normal_field, to_native
+from noisecli.noise.units import fused_kernel, level_unit_name, normal_field, to_native
 from noisecli.rng import kernels
 from noisecli.rng.keys import OutputRandom
 
@@ -20,8 +20,10 @@ from noisecli.rng.keys import OutputRandom
 class Gaussian(Graded):
     """``y = x + N(mean, std²)``, independently per value (per pixel with ``mono``).
 
-    ``std`` and ``mean`` are in 8-bit levels whatever the bit depth (``std=25`` is
+    Files: ``std`` and ``mean`` are in 8-bit levels whatever the bit depth (``std=25`` is
     ``25·257`` on uint16 and ``25/255`` on float images), or a percentage of full scale.
+    Arrays (:func:`noisecli.add_noise`): in the array's own units, or a percentage of the
+    data range.
     ``severity`` s sets ``std`` to the ImageNet-C constant σ_s of the [0, 1] scale.
     """
 
@@ -43,12 +45,12 @@ class Gaussian(Graded):
     def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         std = self.std.draw(rnd.draws)
         mean = self.mean.draw(rnd.draws)
-        sigma = to_native(std, self.std.percent, info.full_scale)
-        mu = to_native(mean, self.mean.percent, info.full_scale)
+        sigma = to_native(std, self.std.percent, info)
+        mu = to_native(mean, self.mean.percent, info)
         params: dict[str, float | str | bool] = {
             "std": round(std, 6),
             "mean": round(mean, 6),
-            "unit": "%" if self.std.percent else "8-bit levels",
+            "unit": level_unit_name(info, self.std.percent),
             "mono": self.mono,
         }
         return Prepared(params, (np.float32(sigma), np.float32(mu), rnd.stream))

@@ -12,7 +12,7 @@ from noisecli.noise.base import MediaInfo, NativeKernel, Param, Prepared, Span
 from noisecli.noise.level import Level
 from noisecli.noise.params import number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
-from noisecli.noise.units import unit_intensity
+from noisecli.noise.units import require_range, unit_intensity
 from noisecli.rng.keys import OutputRandom
 from noisecli.rng.poisson import poisson, poisson_u8
 
@@ -23,7 +23,9 @@ class Poisson(Graded):
 
     ``photons`` is the expected photon count of full white: fewer photons, more noise. The
     variance is ``x / k`` on the ``[0, 1]`` scale whatever the dtype or the number of distinct
-    values in the image. ``severity`` s sets ``photons`` to the ImageNet-C constant.
+    values in the image. ``x`` is ``(value - black) / full_scale``: the dtype's full scale
+    for files, the data range for arrays (float arrays need one). ``severity`` s sets
+    ``photons`` to the ImageNet-C constant.
     """
 
     name: ClassVar[str] = "poisson"
@@ -46,6 +48,9 @@ class Poisson(Graded):
         if self.photons.lo <= 0:
             raise UsageError(f"--photons must be greater than 0, got {self.photons}")
 
+    def check(self, info: MediaInfo) -> None:
+        require_range(info, self.name, "counts photons on intensities in [0, 1]")
+
     def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         photons = self.photons.draw(rnd.draws)
         return Prepared({"photons": round(photons, 6)}, (photons, rnd.stream))
@@ -58,13 +63,17 @@ class Poisson(Graded):
         expected *= photons
         counts = poisson(stream, span.value, expected.reshape(-1)).reshape(chunk.shape)
         noisy: np.ndarray = np.multiply(counts, info.full_scale / photons, dtype=np.float32)
+        if info.black:
+            noisy += np.float32(info.black)
         return noisy
 
     def native_kernel(self, info: MediaInfo, prepared: Prepared) -> NativeKernel | None:
         """uint8 images: one table lookup per value (:func:`noisecli.rng.poisson.poisson_u8`),
         the exact distribution of the rounded output to 2**-32 (its own definition: other
         values than ``apply``'s for the same stream, the same distribution)."""
-        if np.dtype(info.dtype) != np.uint8 or info.full_scale != 255.0 or info.lo != 0.0:
+        if np.dtype(info.dtype) != np.uint8 or info.full_scale != 255.0 or info.black != 0.0:
+            return None
+        if info.lo != 0.0 or info.hi != 255.0:  # the table clips to 0..255 only
             return None
         photons, stream = prepared.state
 

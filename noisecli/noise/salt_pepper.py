@@ -11,7 +11,7 @@ from noisecli.noise.base import MediaInfo, Param, Prepared, Span, flag_param
 from noisecli.noise.level import Level
 from noisecli.noise.params import number_param
 from noisecli.noise.severity import SEVERITY_PARAMS, Graded
-from noisecli.noise.units import uniform_field
+from noisecli.noise.units import range_ends, require_range, uniform_field
 from noisecli.rng.keys import OutputRandom
 
 
@@ -19,7 +19,8 @@ from noisecli.rng.keys import OutputRandom
 class SaltPepper(Graded):
     """``y = hi`` with probability ``amount·r``, ``lo`` with ``amount·(1 - r)``, else ``x``.
 
-    ``r = salt_ratio``; ``lo``/``hi`` are the ends of the dtype's range (black and white).
+    ``r = salt_ratio``; ``lo``/``hi`` are the ends of the data range (black and white): the
+    dtype's range for files, ``data_range`` or the integer dtype's range for arrays.
     Each value is drawn independently (as scikit-image and ImageNet-C do); with
     ``per_pixel`` all colour channels of a pixel are set together (a black or white pixel).
     ``severity`` s sets ``amount`` to the ImageNet-C constant.
@@ -42,6 +43,9 @@ class SaltPepper(Graded):
     salt_ratio: Level = Level.fixed(0.5)
     per_pixel: bool = False
 
+    def check(self, info: MediaInfo) -> None:
+        require_range(info, self.name, "sets values to the ends of the data range")
+
     def prepare_values(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         amount = self.amount.draw(rnd.draws)
         ratio = self.salt_ratio.draw(rnd.draws)
@@ -57,6 +61,7 @@ class SaltPepper(Graded):
     ) -> np.ndarray:
         salt_below, change_below, stream = prepared.state
         draw = uniform_field(stream, span, chunk, self.per_pixel)
-        np.copyto(chunk, np.float32(info.lo), where=draw < change_below)
-        np.copyto(chunk, np.float32(info.hi), where=draw < salt_below)
+        black, white = range_ends(info)
+        np.copyto(chunk, chunk.dtype.type(black), where=draw < change_below)
+        np.copyto(chunk, chunk.dtype.type(white), where=draw < salt_below)
         return chunk

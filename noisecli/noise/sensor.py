@@ -18,7 +18,7 @@ from noisecli.noise.params import (
     number_param,
     reject_together,
 )
-from noisecli.noise.units import normal_field, unit_intensity
+from noisecli.noise.units import from_unit, normal_field, require_range, unit_intensity
 from noisecli.rng import kernels, portable
 from noisecli.rng.keys import OutputRandom
 from noisecli.rng.philox import Draws
@@ -118,6 +118,9 @@ class Sensor(Noise):
     def overridden(self) -> frozenset[str]:
         return frozenset() if self.iso_like is None else frozenset({"shot", "read"})
 
+    def check(self, info: MediaInfo) -> None:
+        require_range(info, self.name, "works on sRGB intensities in [0, 1]")
+
     def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         params: dict[str, float | str | bool] = {}
         if self.iso_like is None:
@@ -140,6 +143,4 @@ class Sensor(Noise):
         std *= normal_field(stream, span, chunk, self.mono)
         linear += std
         np.clip(linear, 0.0, 1.0, out=linear)
-        out = linear_to_srgb(linear)
-        out *= np.float32(info.full_scale)
-        return out
+        return from_unit(linear_to_srgb(linear), info)

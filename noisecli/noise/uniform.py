@@ -19,7 +19,7 @@ from noisecli.noise.base import (
 )
 from noisecli.noise.level import Level
 from noisecli.noise.params import MONO
-from noisecli.noise.units import fused_kernel, to_native, uniform_field
+from noisecli.noise.units import fused_kernel, level_unit_name, to_native, uniform_field
 from noisecli.rng import kernels
 from noisecli.rng.keys import OutputRandom
 
@@ -30,8 +30,9 @@ SQRT3 = math.sqrt(3.0)
 class Uniform(Noise):
     """``y = x + U(-a, a)`` with ``a = √3·std``, independently per value (per pixel with ``mono``).
 
-    ``std`` is the standard deviation of the uniform, in 8-bit levels or a percentage of full
-    scale exactly as for ``gaussian``, so equal ``std`` means equal noise power.
+    ``std`` is the standard deviation of the uniform, in the units of ``gaussian`` (files:
+    8-bit levels or a percentage of full scale; arrays: the array's own units or a percentage
+    of the data range), so equal ``std`` means equal noise power.
     """
 
     name: ClassVar[str] = "uniform"
@@ -50,10 +51,10 @@ class Uniform(Noise):
 
     def prepare(self, info: MediaInfo, rnd: OutputRandom) -> Prepared:
         std = self.std.draw(rnd.draws)
-        half_width = SQRT3 * to_native(std, self.std.percent, info.full_scale)
+        half_width = SQRT3 * to_native(std, self.std.percent, info)
         params: dict[str, float | str | bool] = {
             "std": round(std, 6),
-            "unit": "%" if self.std.percent else "8-bit levels",
+            "unit": level_unit_name(info, self.std.percent),
             "mono": self.mono,
         }
         return Prepared(params, (np.float32(half_width), rnd.stream))
