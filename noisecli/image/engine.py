@@ -1,18 +1,21 @@
-"""The chunk engine: noise float32 chunks, clip to the output range, cast back.
+"""The chunk engine: noise float chunks, clip to the output range, cast back.
 
 Both the batch pipeline and :func:`noisecli.add_noise` run every array through
-:class:`ChunkNoiser`, so a file and an in-memory array get the same bytes for the same seed.
+:class:`ChunkNoiser`: a file's image via :func:`noise_image` (8-bit levels, the dtype's full
+scale), an array's samples via :func:`noise_rows` on the ``(rows, width, channels)`` views
+``noisecli.api.augment`` makes of them (the array's own units, see there).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from noisecli.errors import UsageError
 from noisecli.noise import Noise
-from noisecli.noise.base import MediaInfo, Prepared, Span
+from noisecli.noise.base import MediaInfo, NativeKernel, Prepared, Span
 from noisecli.ranges import clip_to_range, value_range
 from noisecli.rng.keys import OutputRandom
 
@@ -32,21 +35,50 @@ class NoiseStats:
         return self.clipped / self.values if self.values else 0.0
 
 
+# dtypes whose values float32 does not hold exactly: their chunks are noised in float64
+WIDE_DTYPES = frozenset({"float64", "int32", "uint32", "int64", "uint64"})
+
+
+def work_dtype(dtype: str) -> type[np.floating[Any]]:
+    """The float type chunks of ``dtype`` are noised in: float32, float64 for wide types."""
+    return np.float64 if dtype in WIDE_DTYPES else np.float32
+
+
 class ChunkNoiser:
     """Applies one noise to consecutive chunks of one output and keeps its statistics.
 
     Chunks are whole rows (frames) in output order; each chunk's :class:`Span` is the flat
-    index of its first value and pixel, which addresses the noise stream.
+    index of its first value and pixel, which addresses the noise stream. ``check=False``
+    skips ``noise.check`` (the caller checked this ``info`` already).
     """
 
-    def __init__(self, noise: Noise, info: MediaInfo, rnd: OutputRandom) -> None:
-        noise.check(info)
+    def __init__(
+        self, noise: Noise, info: MediaInfo, rnd: OutputRandom, *, check: bool = True
+    ) -> None:
+        if check:
+            noise.check(info)
+        prepared = noise.prepare(info, rnd)
+        self._setup(noise, info, prepared, noise.native_kernel(info, prepared))
+
+    @classmethod
+    def prepared_with(
+        cls, noise: Noise, info: MediaInfo, prepared: Prepared, kernel: NativeKernel | None
+    ) -> ChunkNoiser:
+        """A noiser of an output already prepared (and checked), with its kernel."""
+        self = cls.__new__(cls)
+        self._setup(noise, info, prepared, kernel)
+        return self
+
+    def _setup(
+        self, noise: Noise, info: MediaInfo, prepared: Prepared, kernel: NativeKernel | None
+    ) -> None:
         self.noise = noise
         self.info = info
-        self.prepared: Prepared = noise.prepare(info, rnd)
+        self.prepared = prepared
         self.stats = NoiseStats()
         self._integer = np.dtype(info.dtype).kind in "ui"
-        self.kernel = noise.native_kernel(info, self.prepared)
+        self._work = work_dtype(info.dtype)
+        self.kernel = kernel
         self._span = Span()
 
     def _next_span(self, chunk: np.ndarray) -> Span:
@@ -56,25 +88,28 @@ class ChunkNoiser:
         return span
 
     def __call__(self, chunk: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Noise the next chunk in the output's dtype, into ``out`` if given (else new)."""
+        """Noise the next chunk in the output's dtype, into ``out`` if given (else new).
+
+        ``chunk`` and ``out`` may be strided views; ``out`` may have another dtype than
+        ``info.dtype`` (the result is cast to it).
+        """
         span = self._next_span(chunk)
         if self.kernel is not None:
             return self._native(chunk, out, span)
-        work = chunk.astype(np.float32, copy=True)
+        work = chunk.astype(self._work, copy=True)
         work = self.noise.apply(work, span, self.info, self.prepared)
         work, clipped = clip_to_range(work, self.info.lo, self.info.hi, self._integer)
         self._count(work.size, clipped)
-        result = work.astype(self.info.dtype, copy=False)
         if out is None:
-            return result
-        out[...] = result
+            return work.astype(self.info.dtype, copy=False)
+        out[...] = work
         return out
 
     def _native(self, chunk: np.ndarray, out: np.ndarray | None, span: Span) -> np.ndarray:
-        """The noise's own fast path; it needs contiguous arrays."""
+        """The noise's own fast path; it needs contiguous arrays of ``info.dtype``."""
         assert self.kernel is not None
-        src = np.ascontiguousarray(chunk)
-        direct = out is not None and out.flags.c_contiguous
+        src = np.ascontiguousarray(chunk, dtype=self.info.dtype)
+        direct = out is not None and out.flags.c_contiguous and out.dtype == src.dtype
         dst = out if direct and out is not None else np.empty_like(src)
         self._count(src.size, self.kernel(src, dst, span))
         if out is None or direct:
@@ -85,6 +120,18 @@ class ChunkNoiser:
     def _count(self, values: int, clipped: int) -> None:
         self.stats.values += values
         self.stats.clipped += clipped
+
+
+def noise_rows(noiser: ChunkNoiser, view: np.ndarray, out: np.ndarray, chunk_rows: int) -> None:
+    """Noise ``view`` (rows, width, channels) into ``out`` (same shape, any strides and
+    dtype) in bands of ``chunk_rows`` rows, in order."""
+    rows = view.shape[0]
+    if rows <= chunk_rows:
+        noiser(view, out)
+        return
+    for start in range(0, rows, chunk_rows):
+        band = slice(start, start + chunk_rows)
+        noiser(view[band], out[band])
 
 
 def image_layout(array: np.ndarray) -> tuple[np.ndarray, int]:
@@ -125,7 +172,5 @@ def noise_image(
     out = np.empty_like(view)
     if colour < view.shape[2]:
         out[:, :, colour:] = view[:, :, colour:]
-    for start in range(0, view.shape[0], chunk_rows):
-        rows = slice(start, start + chunk_rows)
-        noiser(view[rows, :, :colour], out[rows, :, :colour])
+    noise_rows(noiser, view[:, :, :colour], out[:, :, :colour], chunk_rows)
     return out.reshape(array.shape), noiser
