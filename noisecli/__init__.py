@@ -22,6 +22,7 @@ __all__ = [
     "Brown",
     "Gaussian",
     "Pink",
+    "Recipe",
     "RunConfig",
     "Violet",
     "White",
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from noisecli.api.dataset import process_dataset
     from noisecli.config import AudioOptions, RunConfig
     from noisecli.noise import Background, Blue, Brown, Gaussian, Pink, Violet, White
+    from noisecli.noise.recipe import Recipe
 
 _LAZY = {
     "add_noise": "noisecli.api.arrays",
@@ -44,6 +46,7 @@ _LAZY = {
     "Gaussian": "noisecli.noise",
     **{name: "noisecli.noise" for name in ("White", "Pink", "Brown", "Blue", "Violet")},
     "Background": "noisecli.noise",
+    "Recipe": "noisecli.noise.recipe",
 }
 
 

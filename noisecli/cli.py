@@ -22,7 +22,7 @@ from noisecli.config import (
     AudioOptions,
     RunConfig,
 )
-from noisecli.errors import NoiseCliError, save_traceback
+from noisecli.errors import NoiseCliError, UsageError, save_traceback
 from noisecli.noise import NOISES, get_noise, noise_names
 from noisecli.noise.base import Noise, Param
 
@@ -109,6 +109,58 @@ def build_noise(media: str, noise_name: str, values: dict[str, Any]) -> Any:
     return noise
 
 
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def choose_noise(
+    media: str,
+    noise_name: str,
+    noise_given: bool,
+    values: dict[str, Any],
+    recipe: str | None,
+    sweep: str | None,
+) -> Noise:
+    """The run's noise: ``--noise`` and its options, a ``--recipe`` file or a ``--sweep``.
+
+    The three exclude each other; a recipe sets every parameter itself, a sweep takes
+    only ``--severity`` and ``--preset``. A bad recipe fails here, before any work.
+    """
+    given = [k for k, v in values.items() if v is not None and v is not False]
+    if sweep is not None:
+        from noisecli.noise.recipe import Sweep
+
+        if recipe is not None:
+            raise UsageError("--sweep and --recipe exclude each other")
+        if noise_given:
+            raise UsageError("--sweep and --noise exclude each other: --sweep names its noises")
+        other = [k for k in given if k not in ("severity", "preset")]
+        if other:
+            raise UsageError(
+                f"--sweep takes --severity and --preset only, not {_flag(other[0])} "
+                "(each severity sets the strength from its table)"
+            )
+        return Sweep(sweep, values.get("severity") or "1:5", values.get("preset"))
+    if recipe is not None:
+        from noisecli.noise.recipe import Recipe
+
+        if noise_given:
+            raise UsageError("--recipe and --noise exclude each other: the recipe names its noises")
+        if given:
+            raise UsageError(
+                f"--recipe and {_flag(given[0])} exclude each other: "
+                "each step of the recipe sets its own parameters"
+            )
+        loaded = Recipe.load(recipe, media=media)  # type: ignore[arg-type]
+        if media == "audio":  # open the recordings now: a missing folder is a usage error
+            from noisecli.audio.mix import bind_recipe
+
+            loaded = bind_recipe(loaded)
+        return loaded
+    noise: Noise = build_noise(media, noise_name, values)
+    return noise
+
+
 def run_and_exit(action: Callable[[], int], verbose: bool) -> None:
     """Run an action, turning expected errors into one line and an exit code."""
     try:
@@ -173,6 +225,7 @@ Examples:
   noisecli image photos/ -o noisy/ --std 10% --mono --format png
   noisecli image photos/ -o noisy/ --noise salt-pepper --amount 0.01:0.05
   noisecli image photos/ -o noisy/ --noise shot --severity 1:5 --seed 3
+  noisecli image photos/ -o noisy/ --recipe camera.toml --seed 1
   noisecli image - -o - < in.png > out.png
   noisecli image /shared/in -o /shared/out --seed 7 --scheduler tcp://10.0.0.5:8786
 
@@ -182,8 +235,9 @@ For gaussian and uniform, --std is in 8-bit levels whatever the bit depth
 N% is a percentage of full scale; `noisecli noises` gives every noise's
 units. LOW:HIGH draws a value per output. Outputs mirror each input's
 tree under OUT; OUT/metadata.csv lists every written file with the
-parameters drawn. Exit codes: 0 ok, 1 some files failed, 2 usage error,
-130 interrupted.
+parameters drawn. --recipe FILE applies several noises in order, each with
+a probability (the format: `noisecli noises`). Exit codes: 0 ok, 1 some
+files failed, 2 usage error, 130 interrupted.
 """
 
 
@@ -215,6 +269,11 @@ def batch_options(
             help="output directory" + (" ('-' for stdout)" if media == "image" else ""),
         ),
         noise_options(media),
+        click.option(
+            "--recipe",
+            metavar="FILE",
+            help="noises from a recipe file (TOML; see `noisecli noises`) instead of --noise",
+        ),
         *medium,
         click.option(
             "--seed",
@@ -305,11 +364,17 @@ def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str,
     values = dict(options)
     shared = {k: values.pop(k) for k in BATCH_KEYS}
     noise_name = values.pop("noise_name")
+    recipe = values.pop("recipe")
+    sweep = values.pop("sweep", None)
+    noise_given = click.get_current_context().get_parameter_source("noise_name") not in (
+        ParameterSource.DEFAULT,
+        ParameterSource.DEFAULT_MAP,
+    )
 
     def action() -> int:
         from noisecli.api.dataset import process_dataset
 
-        noise = build_noise(media, noise_name, values)
+        noise = choose_noise(media, noise_name, noise_given, values, recipe, sweep)
         seed = shared.pop("seed")
         cfg = RunConfig(
             noise=noise,
@@ -363,6 +428,7 @@ Examples:
   noisecli audio speech/ -o aug/ --noise pink --snr 5:30 --copies 3
   noisecli audio podcast.flac -o out/ --level -40dBFS --noise brown
   noisecli audio speech/ -o aug/ --background noises/ --snr 0:20
+  noisecli audio speech/ -o aug/ --recipe speech.toml --seed 1
   noisecli audio take.wav -o out/ --snr 0 --on-clip scale --format flac
 
 \b
@@ -372,8 +438,10 @@ averaged over channels, reached exactly (a first pass measures the file).
 are clipped to the output's range and counted; --on-clip scale lowers the
 noisy signal instead, --on-clip error fails the file. A silent file under
 --snr fails (SNR undefined). Outputs keep container, subtype, rate and
-channels; OUT/metadata.csv records the levels reached. Exit codes: 0 ok,
-1 some files failed, 2 usage error, 130 interrupted.
+channels; OUT/metadata.csv records the levels reached. --recipe FILE mixes
+several noises, each at its own snr or level against the clean input (so
+no --snr/--level with it). Exit codes: 0 ok, 1 some files failed, 2 usage
+error, 130 interrupted.
 """
 
 
@@ -446,6 +514,50 @@ def noises() -> None:
             media = cls.media[0]
             click.echo(f"  example: noisecli {media} in/ -o out/ --noise {cls.name} {cls.example}")
         click.echo()
+    click.echo(RECIPE_FORMAT.strip("\n"))
+
+
+RECIPE_EXAMPLE = """\
+# camera.toml: sensor noise on every image, stuck pixels on 30% of them
+medium = "image"                 # or "audio"; checked against the steps
+
+[[step]]                         # steps run in the order written
+noise = "sensor"                 # any noise above, by name or alias
+iso_like = "100:3200"            # its parameters, written as on the command line
+
+[[step]]
+noise = "salt-pepper"
+amount = "0.01:0.05"             # LOW:HIGH is drawn per output
+p = 0.3                          # applied to 30% of the outputs (default 1)
+
+[[step]]                         # a group: exactly one of its noises, by weight
+one_of = [
+    { noise = "gaussian", std = "5:20", weight = 2 },
+    { noise = "speckle", std = 0.1 },
+]
+p = 0.5
+"""
+
+RECIPE_FORMAT = (
+    """
+recipe files (--recipe FILE): several noises in order, in TOML
+  each [[step]] names a noise and its parameters (keys as the options above,
+  iso_like or iso-like); p = P applies it to that fraction of the outputs;
+  one_of = [...] applies exactly one of its noises (weight = W, default equal).
+  Audio steps set their own loudness: snr = DB (over the clean input) or
+  level = DBFS, each a value or LOW:HIGH. Relative file names (background =
+  "noises/") are relative to the folder of the recipe file. A bad recipe stops
+  the run before any work (exit 2), naming the file and the line.
+  example:
+"""
+    + "".join(f"    {line}\n" if line else "\n" for line in RECIPE_EXAMPLE.splitlines())
+    + """\
+  use: noisecli image photos/ -o noisy/ --recipe camera.toml
+       noisecli audio speech/ -o aug/ --recipe speech.toml
+  OUT/metadata.csv: noise "recipe:camera.toml", params {"steps": [...applied,
+  with the values drawn...], "skipped": [positions]}
+"""
+)
 
 
 PREVIEW_EXAMPLES = """
