@@ -112,24 +112,71 @@ def _local_sources(
     return [(f, Path(os.path.relpath(f, root)).as_posix()) for f in files]
 
 
-def output_name(rel: Path, cfg: RunConfig, copy: int, medium: Medium) -> Path:
-    """``a/b.jpg`` -> ``a/b{suffix}[_n{copy}].{ext}`` following ``--format``."""
-    ext = rel.suffix
+def output_rel(rel: str, cfg: RunConfig, copy: int, medium: Medium) -> str:
+    """``a/b.jpg`` -> ``a/b{suffix}[_n{copy}].{ext}`` following ``--format`` (``/``-separated
+    relative paths as strings; the stem and suffix as pathlib splits a name)."""
+    head, sep, name = rel.rpartition("/")
+    dot = name.rfind(".")
+    stem, ext = (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
     if cfg.format != "keep":
         ext = medium.format_extension[cfg.format]
     elif ext.lower() not in medium.extensions:
         ext = ext or medium.default_extension
     tag = f"_n{copy}" if cfg.copies > 1 else ""
-    return rel.with_name(f"{rel.stem}{cfg.suffix}{tag}{ext}")
+    return f"{head}{sep}{stem}{cfg.suffix}{tag}{ext}"
 
 
-def _same_file(dst: str, src: str) -> bool:
+def output_name(rel: Path, cfg: RunConfig, copy: int, medium: Medium) -> Path:
+    """:func:`output_rel` for a Path."""
+    return Path(output_rel(rel.as_posix(), cfg, copy, medium))
+
+
+def _clean(rel: str) -> str:
+    """``rel`` as pathlib would spell it (no empty or ``.`` parts, no trailing ``/``);
+    the usual relative path of a directory walk is returned as it is, without a Path."""
+    if rel.startswith(("/", "./")) or rel.endswith(("/", "/.")) or rel in ("", "."):
+        return Path(rel).as_posix()
+    if "//" in rel or "/./" in rel:
+        return Path(rel).as_posix()
+    return rel
+
+
+def _join_prefix(out: str) -> str | None:
+    """What ``join(out, rel)`` puts before a clean relative ``rel`` (``None``: use join)."""
+    if is_url(out):
+        return out.rstrip("/") + "/"
+    if os.sep != "/":
+        return None
+    return join(out, "x")[:-1]
+
+
+class _Cwd:
+    """``os.path.abspath`` for many files of few folders: the working directory is read
+    once (planning never changes it) and each folder is made absolute once."""
+
+    def __init__(self) -> None:
+        self.cwd = os.getcwd()
+        self._folders: dict[str, str] = {}
+
+    def abspath(self, path: str) -> str:
+        head, sep, name = path.rpartition("/")
+        if os.sep != "/" or name in ("", ".", ".."):
+            return os.path.abspath(path)
+        folder = self._folders.get(head) if sep else self.cwd
+        if folder is None:
+            folder = os.path.normpath(os.path.join(self.cwd, head + "/"))
+            self._folders[head] = folder
+        return folder + name if folder.endswith("/") else f"{folder}/{name}"
+
+
+def _same_file(dst: str, src: str, cwd: _Cwd) -> bool:
     if is_url(dst) or is_url(src):
         return dst == src
-    if os.path.abspath(dst) == os.path.abspath(src):
+    if cwd.abspath(dst) == cwd.abspath(src):
         return True
-    try:
-        return os.path.exists(dst) and os.path.samefile(dst, src)
+    try:  # one stat when the output does not exist yet (the usual case)
+        st = os.stat(dst)
+        return os.path.samestat(st, os.stat(src))
     except OSError:
         return False
 
@@ -197,14 +244,19 @@ def plan(cfg: RunConfig, medium: Medium) -> Plan:
             sources.extend(_local_sources(item, cfg, wanted, exclude, ignored))
     jobs: list[Job] = []
     claimed: dict[str, str] = {}
+    prefix = _join_prefix(out)
+    cwd = _Cwd()
+    normcase = os.path.normcase
     for src, rel in sources:
+        clean = _clean(rel)
         for copy in range(cfg.copies):
-            dst = join(out, output_name(Path(rel), cfg, copy, medium).as_posix())
-            key = os.path.normcase(dst)
+            name = output_rel(clean, cfg, copy, medium)
+            dst = prefix + name if prefix is not None else join(out, name)
+            key = normcase(dst)
             error = None
             if key in claimed:
                 error = f"output {dst} is also the output of {claimed[key]}; rename one input"
-            elif _same_file(dst, src):
+            elif _same_file(dst, src, cwd):
                 raise UsageError(f"the output for {src} would be the input file itself")
             else:
                 claimed[key] = src

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,53 @@ def test_process_file_never_raises_for_bad_input(tmp_path: Path) -> None:
         Job(str(tmp_path / "nope.png"), str(tmp_path / "o2.png"), "n", 0), cfg(("x",), "o")
     )
     assert missing.status == "failed" and "no such file" in missing.message
+
+
+@pytest.mark.parametrize(
+    "rel",
+    ["b.JPG", "a/b.png", "a/b", "a/.png", "a/b.", "a/b.tar.gz", "a.b/c", "a/..png", "x/ y .png"],
+)
+@pytest.mark.parametrize(
+    "kw", [{}, {"suffix": "_x"}, {"copies": 2}, {"format": "png"}, {"suffix": "_s", "copies": 3}]
+)
+def test_output_rel_splits_names_as_pathlib_does(rel: str, kw: dict[str, Any]) -> None:
+    config = cfg(("i",), "o", **kw)
+    for copy in range(config.copies):
+        path = Path(rel)
+        ext = path.suffix
+        if config.format != "keep":
+            ext = IMAGE.format_extension[config.format]
+        elif ext.lower() not in IMAGE.extensions:
+            ext = ext or IMAGE.default_extension
+        tag = f"_n{copy}" if config.copies > 1 else ""
+        expected = path.with_name(f"{path.stem}{config.suffix}{tag}{ext}").as_posix()
+        assert batch_plan.output_rel(rel, config, copy, IMAGE) == expected
+
+
+@pytest.mark.parametrize("out", ["out", "out/", "./out", "out//", "out/./x/..", ".", "abs"])
+def test_planned_outputs_are_spelled_as_pathlib_joins_them(
+    dataset: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    dataset(6)
+    monkeypatch.chdir(tmp_path)
+    out = str(tmp_path / "abs") if out == "abs" else out
+    p = plan(cfg(("data",), out))
+    assert len(p.jobs) == 6
+    for job in p.jobs:
+        assert job.dst == str(Path(out) / job.rel)
+        assert job.src == os.path.join("data", *job.rel.split("/"))
+
+
+def test_absolute_paths_of_many_files_are_those_of_os_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = ["a", "..", ".", "", "x.png", "/", "//", ".h"]
+    paths = {
+        "".join(p if p.startswith("/") else p + "/" for p in c[:-1]) + c[-1]
+        for c in itertools.product(parts, repeat=4)
+    }
+    for cwd in (tmp_path, Path("/")):
+        monkeypatch.chdir(cwd)
+        absolute = batch_plan._Cwd()
+        for path in sorted(paths) * 2:  # the second time from the folder cache
+            assert absolute.abspath(path) == os.path.abspath(path), path
