@@ -52,13 +52,11 @@ def process_file(
     if job.error:
         return FileResult(job, "failed", job.error)
     try:
-        if job.dst != STDIO and not job.retry and exists(job.dst):
+        # with --overwrite (which excludes --skip-existing) whether it exists does not matter
+        if not cfg.overwrite and job.dst != STDIO and not job.retry and exists(job.dst):
             if cfg.skip_existing:
                 return FileResult(job, "skipped", "exists")
-            if not cfg.overwrite:
-                return FileResult(
-                    job, "failed", "output exists (use --overwrite or --skip-existing)"
-                )
+            return FileResult(job, "failed", "output exists (use --overwrite or --skip-existing)")
         result = work(job, cfg)
     except DiskFullError as exc:
         return FileResult(job, "failed", str(exc), fatal=True)
@@ -98,5 +96,5 @@ def read_source(src: str) -> bytes:
     check_regular_file(src)
     # O_NONBLOCK: should the file have become a FIFO since the check, open() cannot hang
     fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+    with open(fd, "rb", buffering=0) as fh:  # unbuffered: one read of the whole file
+        return fh.readall()

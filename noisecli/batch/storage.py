@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from noisecli.batch.atomic import atomic_output
+from noisecli.batch.atomic import atomic_output, write_bytes_atomic
 from noisecli.errors import InputError, OutputError, UsageError
 
 LOCAL_SCHEME = "file://"
@@ -118,5 +118,8 @@ def output_file(dst: str) -> Iterator[Path]:
 
 def write_bytes(dst: str, data: bytes) -> None:
     """Write ``data`` to a local path atomically, or upload it to a URL in one piece."""
+    if not is_url(dst):
+        write_bytes_atomic(dst, data)
+        return
     with output_file(dst) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
