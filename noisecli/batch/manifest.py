@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -12,7 +13,7 @@ from typing import TextIO
 from noisecli.batch.atomic import atomic_output
 from noisecli.batch.job import FileResult
 from noisecli.batch.storage import exists, is_url, join, read_url, write_bytes
-from noisecli.errors import NoiseCliError
+from noisecli.errors import NoiseCliError, OutputError
 
 MANIFEST_NAME = "metadata.csv"
 COLUMNS = ("file_name", "source", "copy", "noise", "params", "seed", "clipped_fraction")
@@ -22,7 +23,9 @@ class Manifest:
     """Rows are appended and flushed as files complete, then sorted once at the end.
 
     Rows of a previous run are kept when their file still exists; a file written again
-    replaces its row. Only whole files are listed: a row is added after the rename.
+    replaces its row. Only whole files are listed: a row is added after the rename. The
+    file is first touched when the first output is written: a run that writes nothing
+    creates no manifest and leaves an existing one as it was.
     """
 
     def __init__(self, out_root: str, seed: int, noise: str) -> None:
@@ -35,23 +38,45 @@ class Manifest:
         self._fh: TextIO | None = None
         self._writer: csv.DictWriter[str] | None = None
         self._rows: dict[str, dict[str, str]] = {}  # URL outputs: written once at the end
+        self._started = False
         self.error: str | None = None
 
     def open(self) -> None:
-        if self.url is not None:
-            self._rows = {r["file_name"]: r for r in self._read_url()}
-            return
-        previous = self._read_existing()
-        self.out_root.mkdir(parents=True, exist_ok=True)
-        self._rewrite(previous)
-        self._fh = open(  # noqa: SIM115 - held open across the run, closed in close()
-            self.path, "a", newline="", encoding="utf-8", errors="surrogateescape"
-        )
-        self._writer = csv.DictWriter(self._fh, COLUMNS)
+        """Ready to take rows; nothing is read or written before the first written file.
+
+        A local manifest path taken by something else than a file fails the run at once.
+        """
+        self._started = False
+        if self.url is None and self.path.is_dir():
+            raise OutputError(f"cannot write {self.path}: {os.strerror(errno.EISDIR)}")
+
+    def _start(self) -> bool:
+        """Read the previous rows and open the file for appending, once; False on failure."""
+        if self._started:
+            return self.error is None
+        self._started = True
+        try:
+            if self.url is not None:
+                self._rows = {r["file_name"]: r for r in self._read_url()}
+                return True
+            previous = self._read_existing()
+            self.out_root.mkdir(parents=True, exist_ok=True)
+            self._rewrite(previous)
+            self._fh = open(  # noqa: SIM115 - held open across the run, closed in close()
+                self.path, "a", newline="", encoding="utf-8", errors="surrogateescape"
+            )
+        except NoiseCliError as exc:
+            self.error = str(exc)
+        except OSError as exc:
+            self.error = f"cannot update {self.url or self.path}: {exc.strerror or exc}"
+        if self.error is not None:
+            return False
+        self._writer = csv.DictWriter(self._fh, COLUMNS) if self._fh is not None else None
+        return True
 
     def add(self, result: FileResult) -> None:
-        """Append the row of a written file; a failure to do so is returned, not raised."""
-        if result.status != "written":
+        """Append the row of a written file; a failure to do so is recorded, not raised."""
+        if result.status != "written" or not self._start():
             return
         if self.url is not None:
             row = self.row(result)
@@ -83,10 +108,13 @@ class Manifest:
 
     def close(self) -> None:
         """Sort and deduplicate the rows; on failure the appended file stays as it is."""
-        if self.url is not None:
-            self._write_url()
+        if not self._started:  # nothing was written: the manifest stays as it was
             return
-        if self._fh is None:
+        if self.url is not None:
+            if self.error is None:
+                self._write_url()
+            return
+        if self._fh is None:  # it could not be opened (self.error says why)
             return
         try:
             self._fh.close()
