@@ -6,9 +6,12 @@ import csv
 import errno
 import io
 import json
+import math
 import os
+import stat
+from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from noisecli.batch.atomic import atomic_output
 from noisecli.batch.job import FileResult
@@ -17,6 +20,69 @@ from noisecli.errors import NoiseCliError, OutputError
 
 MANIFEST_NAME = "metadata.csv"
 COLUMNS = ("file_name", "source", "copy", "noise", "params", "seed", "clipped_fraction")
+
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps uses for str
+_JSON_KEYS: dict[str, str] = {}  # '"std": ' for "std": the names of parameters repeat
+_repr = float.__repr__
+_isfinite = math.isfinite
+# Path.is_file's "no such file" errors; any other error of stat is raised
+_ABSENT = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def params_json(params: Mapping[str, Any]) -> str:
+    """``json.dumps(params, sort_keys=True)``, faster for the flat parameter dicts of a
+    noise (str keys; float, int, bool or str values); anything else goes to json."""
+    parts = []
+    for key, value in sorted(params.items()):
+        head = _JSON_KEYS.get(key)
+        if head is None:
+            if type(key) is not str:
+                return json.dumps(params, sort_keys=True)
+            head = _json_string(key) + ": "
+            if len(_JSON_KEYS) < 256:
+                _JSON_KEYS[key] = head
+        kind = type(value)
+        if kind is float:
+            parts.append(head + (_repr(value) if _isfinite(value) else _json_nonfinite(value)))
+        elif kind is bool:
+            parts.append(head + ("true" if value else "false"))
+        elif kind is str:
+            parts.append(head + _json_string(value))
+        elif kind is int:
+            parts.append(head + int.__repr__(value))
+        else:
+            return json.dumps(params, sort_keys=True)
+    return "{" + ", ".join(parts) + "}"
+
+
+def _json_nonfinite(value: float) -> str:
+    if value != value:
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _plain(rel: str) -> bool:
+    """Whether ``rel`` is a relative path that os.path.relpath would leave as it is
+    (a name starting with ``.``, even a hidden one, takes the slow way)."""
+    return (
+        rel != "" and rel[0] not in "./" and rel[-1] != "/" and "//" not in rel and "/." not in rel
+    )
+
+
+def _is_file(path: str) -> bool:
+    """``Path(path).is_file()`` without the Path."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno in _ABSENT:
+            return False
+        raise
+    except ValueError:
+        return False
+
+
+class _Unsorted(Exception):
+    """The manifest on disk is not sorted with one row per file."""
 
 
 class Manifest:
@@ -35,8 +101,12 @@ class Manifest:
         self.prefix = out_root.rstrip("/") + "/"
         self.seed = seed
         self.noise = noise
+        self._seed = str(seed)
+        self._root = str(self.out_root)
+        # an output's name is what its path has after this (see _name)
+        self._local_prefix = join(out_root, "x")[:-1] if os.sep == "/" else None
         self._fh: TextIO | None = None
-        self._writer: csv.DictWriter[str] | None = None
+        self._writer: Any = None  # csv.writer of _fh
         self._rows: dict[str, dict[str, str]] = {}  # URL outputs: written once at the end
         self._started = False
         self.error: str | None = None
@@ -59,9 +129,8 @@ class Manifest:
             if self.url is not None:
                 self._rows = {r["file_name"]: r for r in self._read_url()}
                 return True
-            previous = self._read_existing()
             self.out_root.mkdir(parents=True, exist_ok=True)
-            self._rewrite(previous)
+            self._carry_over()
             self._fh = open(  # noqa: SIM115 - held open across the run, closed in close()
                 self.path, "a", newline="", encoding="utf-8", errors="surrogateescape"
             )
@@ -71,7 +140,7 @@ class Manifest:
             self.error = f"cannot update {self.url or self.path}: {exc.strerror or exc}"
         if self.error is not None:
             return False
-        self._writer = csv.DictWriter(self._fh, COLUMNS) if self._fh is not None else None
+        self._writer = csv.writer(self._fh) if self._fh is not None else None
         return True
 
     def add(self, result: FileResult) -> None:
@@ -85,26 +154,35 @@ class Manifest:
         if self._writer is None or self._fh is None:
             return
         try:
-            self._writer.writerow(self.row(result))
+            self._writer.writerow(self.fields(result))
             self._fh.flush()
         except OSError as exc:
             self.error = f"cannot update {self.path}: {exc.strerror}"
 
-    def row(self, result: FileResult) -> dict[str, str]:
+    def fields(self, result: FileResult) -> list[str]:
+        """The row of a result, in the order of COLUMNS."""
         job = result.job
+        return [
+            self._name(job.dst),
+            job.src,
+            str(job.copy),
+            self.noise,
+            params_json(result.params),
+            self._seed,
+            f"{result.clipped_fraction:.6g}",
+        ]
+
+    def row(self, result: FileResult) -> dict[str, str]:
+        return dict(zip(COLUMNS, self.fields(result), strict=True))
+
+    def _name(self, dst: str) -> str:
+        """The output's path relative to OUT, with ``/``."""
         if self.url is not None:
-            name = job.dst[len(self.prefix) :]
-        else:
-            name = Path(os.path.relpath(job.dst, self.out_root)).as_posix()
-        return {
-            "file_name": name,
-            "source": job.src,
-            "copy": str(job.copy),
-            "noise": self.noise,
-            "params": json.dumps(result.params, sort_keys=True),
-            "seed": str(self.seed),
-            "clipped_fraction": f"{result.clipped_fraction:.6g}",
-        }
+            return dst[len(self.prefix) :]
+        prefix = self._local_prefix
+        if prefix is not None and dst.startswith(prefix) and _plain(dst[len(prefix) :]):
+            return dst[len(prefix) :]  # what relpath gives, for the paths the plan makes
+        return Path(os.path.relpath(dst, self.out_root)).as_posix()
 
     def close(self) -> None:
         """Sort and deduplicate the rows; on failure the appended file stays as it is."""
@@ -132,20 +210,68 @@ class Manifest:
     def _read_existing(self) -> list[str]:
         """CSV lines (one string each: a manifest may list millions of files) of the rows
         whose file still exists, one per file (the last one wins), sorted by file name."""
-        if not self.path.is_file():
-            return []
         rows: dict[str, str] = {}
+        for name, line in self._existing(rows):
+            rows[name] = line
+        return [rows[k] for k in sorted(rows)]
+
+    def _carry_over(self) -> None:
+        """Rewrite the manifest with the rows of a previous run whose file still exists
+        (sorted, one per file), before the first row of this run is appended.
+
+        The file is streamed through when it is already sorted with one row per file (as
+        every complete run leaves it); otherwise its lines are sorted in memory.
+        """
+        try:
+            with (
+                atomic_output(self.path) as tmp,
+                open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh,
+            ):
+                csv.writer(fh).writerow(COLUMNS)
+                last = None
+                for name, line in self._existing(()):
+                    if last is not None and name <= last:
+                        raise _Unsorted
+                    fh.write(line)
+                    last = name
+        except _Unsorted:
+            self._rewrite(self._read_existing())
+
+    def _existing(self, found: Container[str]) -> Iterator[tuple[str, str]]:
+        """(file name, CSV line) of every row of the manifest on disk whose file exists,
+        in file order; names in ``found`` are known to exist."""
+        if not self.path.is_file():
+            return
         line = io.StringIO()
         writer = csv.writer(line)
+        root = self._root
+        below = root.rstrip("/") + "/" if os.sep == "/" else None
         with open(self.path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
-            for row in csv.DictReader(fh):
-                name = row.get("file_name")
-                if name and (self.out_root / name).is_file():
-                    line.seek(0)
-                    line.truncate()
-                    writer.writerow([row.get(c) or "" for c in COLUMNS])
-                    rows[name] = line.getvalue()
-        return [rows[k] for k in sorted(rows)]
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                return
+            ours = header == list(COLUMNS)
+            for values in reader:
+                if ours and len(values) == len(COLUMNS):
+                    fields, name = values, values[0]
+                elif not values:  # a blank line, as csv.DictReader skips it
+                    continue
+                else:  # as csv.DictReader reads it (missing values are None)
+                    row: dict[str, str | None] = dict(zip(header, values, strict=False))
+                    row.update(dict.fromkeys(header[len(values) :]))
+                    fields = [row.get(c) or "" for c in COLUMNS]
+                    name = row.get("file_name") or ""
+                if not name:
+                    continue
+                if name not in found:
+                    path = below + name if below and name[0] != "/" else os.path.join(root, name)
+                    if not _is_file(path):
+                        continue
+                line.seek(0)
+                line.truncate()
+                writer.writerow(fields)
+                yield name, line.getvalue()
 
     def _read_url(self) -> list[dict[str, str]]:
         assert self.url is not None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from noisecli.batch.job import FileResult, Job
-from noisecli.batch.manifest import Manifest
+from noisecli.batch.manifest import COLUMNS, Manifest, params_json
 from noisecli.cli import main
 from noisecli.errors import OutputError
 from tests.conftest import tree_digest
@@ -78,9 +80,73 @@ def test_a_run_that_writes_one_file_merges_with_the_previous_rows(
     assert all(now[k] == first[k] for k in now if k != "img000.jpg")
 
 
-def _result(dst: str) -> FileResult:
+def test_params_are_written_as_json_dumps_writes_them() -> None:
+    cases: list[dict[str, Any]] = [
+        {},
+        {"mean": 0.0, "mono": False, "std": 25.0, "unit": "8-bit levels"},
+        {"b": float("nan"), "a": float("inf"), "c": -float("inf"), "d": -0.0, "e": 5e-324},
+        {"z": 'é"\\\n\t\u2028\x00', "y": True, "x": 3, "w": -(2**70), "v": 1e22},
+        {1: 2},
+        {"k": [1, 2]},
+        {"k": None},
+    ]
+    for params in cases:
+        assert params_json(params) == json.dumps(params, sort_keys=True)
+
+
+def _result(dst: str, params: dict[str, Any] | None = None) -> FileResult:
     job = Job("in/x.png", dst, "x.png", 1)
-    return FileResult(job, "written", params={"std": 2.5}, clipped_fraction=1 / 3)
+    return FileResult(job, "written", params=params or {"std": 2.5}, clipped_fraction=1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("root", "dst"),
+    [
+        ("out", "out/a/b.png"),
+        ("out/", "out/a/b.png"),
+        ("./out", "out/a/b.png"),
+        ("out/../out", "out/../out/a/b.png"),
+        (".", "a/b.png"),
+        ("/", "/b.png"),
+        ("out", "out/a/.hidden/b.png"),
+        ("out", "out/./a/b.png"),
+        ("out", "elsewhere/b.png"),
+        ("out", os.path.abspath("out/a/b.png")),
+    ],
+)
+def test_row_names_are_paths_relative_to_out(root: str, dst: str) -> None:
+    row = Manifest(root, 3, "gaussian").row(_result(dst))
+    assert list(row) == list(COLUMNS)
+    assert row["file_name"] == Path(os.path.relpath(dst, Path(root))).as_posix()
+    assert row == {
+        "file_name": row["file_name"],
+        "source": "in/x.png",
+        "copy": "1",
+        "noise": "gaussian",
+        "params": '{"std": 2.5}',
+        "seed": "3",
+        "clipped_fraction": "0.333333",
+    }
+
+
+def test_rows_of_another_layout_are_read_by_column_name(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"x")
+    (out / "b.png").write_bytes(b"x")
+    (out / "metadata.csv").write_text(
+        "seed,file_name,extra\n1,b.png,z,spare\n\n2,a.png\n3\n4,gone.png,\n"
+    )
+    manifest = Manifest(str(out), 9, "gaussian")
+    manifest.open()
+    manifest.add(_result(str(out / "c.png")))
+    (out / "c.png").write_bytes(b"x")
+    manifest.close()
+    assert manifest.error is None
+    got = rows(out)
+    assert [r["file_name"] for r in got] == ["a.png", "b.png", "c.png"]
+    assert [r["seed"] for r in got] == ["2", "1", "9"]
+    assert got[0]["source"] == "" and got[2]["source"] == "in/x.png"
 
 
 def test_a_manifest_path_taken_by_a_folder_fails_before_any_work(tmp_path: Path) -> None:
@@ -95,12 +161,13 @@ def test_a_manifest_that_cannot_be_read_is_reported_once_files_are_written(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "metadata.csv").write_text("file_name\n")
+    (out / "metadata.csv").write_text(",".join(COLUMNS) + "\n")
 
-    def unreadable(self: Manifest) -> list[str]:
+    def unreadable(self: Manifest, found: object) -> Iterator[tuple[str, str]]:
         raise PermissionError(13, "Permission denied")
+        yield from ()
 
-    monkeypatch.setattr(Manifest, "_read_existing", unreadable)
+    monkeypatch.setattr(Manifest, "_existing", unreadable)
     manifest = Manifest(str(out), 1, "gaussian")
     manifest.open()
     manifest.close()
@@ -110,4 +177,4 @@ def test_a_manifest_that_cannot_be_read_is_reported_once_files_are_written(
     manifest.add(_result(str(out / "a.png")))
     manifest.add(_result(str(out / "b.png")))
     manifest.close()
-    assert manifest.error == f"cannot update {out / 'metadata.csv'}: Permission denied"
+    assert manifest.error == f"cannot write {out / 'metadata.csv'}: Permission denied"
