@@ -4,6 +4,9 @@
 >>> img = np.full((4, 4, 3), 128, np.uint8)
 >>> noisecli.add_noise(img, "gaussian", std=25, seed=7).shape
 (4, 4, 3)
+>>> aug = noisecli.Augmenter("gaussian", std=0.1, data_range=(0, 1), seed=7)
+>>> aug(img / np.float32(255), key=(0, 1)).dtype     # sample 0 of epoch 1
+dtype('float32')
 >>> speech = np.sin(np.arange(16000) / 5.0).astype(np.float32)
 >>> noisecli.add_noise(speech, "pink", snr=10, sample_rate=16000, seed=1).dtype
 dtype('float32')
@@ -17,10 +20,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AudioOptions",
+    "Augmenter",
     "Background",
     "Blue",
     "Brown",
     "Gaussian",
+    "Noised",
     "Pink",
     "Recipe",
     "RunConfig",
@@ -33,6 +38,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from noisecli.api.arrays import add_noise
+    from noisecli.api.augment import Augmenter, Noised
     from noisecli.api.dataset import process_dataset
     from noisecli.config import AudioOptions, RunConfig
     from noisecli.noise import Background, Blue, Brown, Gaussian, Pink, Violet, White
@@ -40,6 +46,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "add_noise": "noisecli.api.arrays",
+    "Augmenter": "noisecli.api.augment",
+    "Noised": "noisecli.api.augment",
     "process_dataset": "noisecli.api.dataset",
     "RunConfig": "noisecli.config",
     "AudioOptions": "noisecli.config",

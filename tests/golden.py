@@ -89,6 +89,29 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# Arrays take levels in their own units (dtype steps; float data: their values), so the
+# matrix's 8-bit levels are converted: the same noise as the files get, the same bytes.
+LEVEL_FACTOR = {"uint8": 1.0, "uint16": 257.0, "float32": 1.0 / 255.0}
+LEVEL_PARAMS = ("std", "mean")
+
+
+def array_params(case: str, dtype: str) -> dict[str, Any]:
+    """``IMAGE_NOISES[case]`` for ``add_noise`` on an image of ``dtype``: levels converted
+    (gaussian and uniform), float images declared as HWC on [0, 1]."""
+    params = dict(IMAGE_NOISES[case])
+    factor = LEVEL_FACTOR[dtype]
+    if noise_name(case) in ("gaussian", "uniform"):
+        for name in LEVEL_PARAMS:
+            value = params.get(name)
+            if isinstance(value, str):
+                params[name] = ":".join(repr(float(v) * factor) for v in value.split(":"))
+            elif value is not None:
+                params[name] = value * factor
+    if dtype == "float32":
+        params.update(data_range=(0, 1), layout="HWC")
+    return params
+
+
 def array_cases() -> Iterator[tuple[str, Callable[[], bytes]]]:
     """``add_noise`` on every image noise x dtype x layout x seed, and audio arrays."""
     from noisecli import add_noise
@@ -100,7 +123,8 @@ def array_cases() -> Iterator[tuple[str, Callable[[], bytes]]]:
                     image = make_image(dtype, layout)
 
                     def run(image: np.ndarray = image, case: str = case, seed: int = seed) -> bytes:
-                        out = add_noise(image, noise_name(case), seed=seed, **IMAGE_NOISES[case])
+                        params = array_params(case, str(image.dtype))
+                        out = add_noise(image, noise_name(case), seed=seed, **params)
                         return bytes(out.tobytes())
 
                     yield f"array/{case}/{dtype}/{layout_name}/{seed}", run

@@ -117,9 +117,11 @@ def test_clipped_fraction_is_counted() -> None:
         (np.zeros((4, 4), np.int32), "not supported"),
     ],
 )
-def test_bad_arrays_are_usage_errors(array: np.ndarray, reason: str) -> None:
+def test_bad_images_are_usage_errors(array: np.ndarray, reason: str) -> None:
+    """The file engine takes images only (arrays of any shape go through add_noise)."""
+    rnd = output_random(1, file_key("x", 0))
     with pytest.raises(UsageError, match=reason):
-        add_noise(array, std=1, seed=1)
+        noise_image(array, Gaussian.from_options({"std": 1}), rnd)
 
 
 def test_image_info_counts_colour_channels() -> None:

@@ -11,9 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from noisecli.api.arrays import add_noise
+from noisecli.noise import Gaussian
+from tests.noise.helpers import run
 
 N_SIDE = 1000  # 10^6 values per channel
+
+
+def add_noise(img: np.ndarray, noise: str, seed: int, **params: object) -> np.ndarray:
+    """The engine as files run it: ``std`` and ``mean`` in 8-bit levels at every bit depth
+    (arrays through ``noisecli.add_noise`` take their own units: tests/api)."""
+    assert noise == "gaussian"
+    return run(Gaussian.from_options(params), img, seed=seed)
 
 
 def _flat(dtype: str, channels: int = 3) -> np.ndarray:
