@@ -1,4 +1,4 @@
-"""PyTorch adapters over :class:`noisecli.Augmenter`: a tensor transform.
+"""PyTorch adapters: a tensor transform and a Dataset wrapper, over :class:`noisecli.Augmenter`.
 
 Importing this module imports torch; ``import noisecli`` never does.
 
@@ -6,8 +6,11 @@ Importing this module imports torch; ``import noisecli`` never does.
   tensor out (``torch.nn.Module``, so it composes with ``nn.Sequential`` and
   ``transforms.v2.Compose``). A 3-D tensor is CHW and a 4-D one NCHW unless ``layout`` says
   otherwise; in a batch, sample ``i`` is noised under the key ``(*key, i)``.
+- :class:`NoisyDataset` wraps a Dataset and returns ``(noisy, clean, *rest)`` (or
+  ``(noisy, *rest)``), item ``i`` noised under the key ``(i, epoch)``: the same values whichever
+  DataLoader worker loads it, with or without persistent workers.
 
-It is a pure function of the seed and the key, like the numpy API it calls: a tensor gives
+Both are pure functions of the seed and the key, like the numpy API they call: a tensor gives
 exactly what ``noisecli.add_noise`` gives for its numpy view with the same layout, seed and key.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from noisecli.api.augment import Augmenter, Clip, Key
@@ -22,7 +26,7 @@ from noisecli.api.augment import Augmenter, Clip, Key
 if TYPE_CHECKING:
     from noisecli.noise import Noise
 
-__all__ = ["AddNoise"]
+__all__ = ["AddNoise", "NoisyDataset"]
 
 # tensor dtypes with a numpy view (the numpy API takes or refuses them, with its messages);
 # bfloat16, which numpy lacks, is noised in float32 and rounded back
@@ -91,7 +95,8 @@ class AddNoise(torch.nn.Module):
     ``key`` (an int or a tuple of ints such as ``(index, epoch)``) fixes the noise: the same
     seed and key give the same values on every machine and in every worker, exactly those of
     ``noisecli.add_noise`` on the tensor's numpy view with the same layout. Without a key
-    each call draws fresh noise, as torchvision's random transforms do (not reproducible).
+    each call draws fresh noise, as torchvision's random transforms do (not reproducible);
+    :class:`NoisyDataset` passes ``(index, epoch)``.
     """
 
     def __init__(
@@ -153,3 +158,113 @@ class AddNoise(torch.nn.Module):
         if aug is None:
             aug = self._by_layout[layout] = _with_layout(self.augmenter, layout)
         return aug
+
+
+class _SharedEpoch:
+    """An int64 in shared memory: written by the main process, read by every worker.
+
+    A DataLoader worker holds a copy of the dataset made when it started (by fork, or by
+    pickling for spawn/forkserver); a persistent worker keeps that copy for every epoch. The
+    epoch therefore lives in a one-element tensor in shared memory
+    (``Tensor.share_memory_()``): fork maps the same pages into the worker, and torch's
+    multiprocessing pickler hands spawned workers the same segment. Plain ``pickle`` and
+    ``copy.deepcopy`` copy the value instead (the copy then has its own epoch).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, epoch: int = 0) -> None:
+        self._value = _shared(torch.full((), epoch, dtype=torch.int64))
+
+    def get(self) -> int:
+        return int(self._value.item())
+
+    def set(self, epoch: int) -> None:
+        self._value.fill_(epoch)
+
+    def __getstate__(self) -> torch.Tensor:
+        return self._value
+
+    def __setstate__(self, value: torch.Tensor) -> None:
+        self._value = _shared(value)  # a worker's: the same segment; pickle's copy: its own
+
+
+def _shared(value: torch.Tensor) -> torch.Tensor:
+    """``value``, moved to shared memory if it is not there yet."""
+    if not value.is_shared():  # type: ignore[no-untyped-call]
+        value.share_memory_()  # type: ignore[no-untyped-call]
+    return value
+
+
+class NoisyDataset(torch.utils.data.Dataset[tuple[Any, ...]]):
+    """Noisy items of ``dataset``: ``(noisy, clean, *rest)``, or ``(noisy, *rest)``.
+
+    Item ``i`` of ``dataset`` is ``x`` or a tuple ``(x, *rest)`` (e.g. ``(image, target)``);
+    ``x`` is noised under the key ``(i, epoch)`` by ``augmenter`` (a :class:`noisecli.Augmenter`
+    or an :class:`AddNoise`) and the rest passed through. ``pairs=True`` (clean/noisy pairs,
+    for denoising) returns ``(noisy, clean, *rest)``, ``pairs=False`` ``(noisy, *rest)``.
+    A torch tensor comes back as a tensor (under :class:`AddNoise`'s rules: 3-D is CHW), a
+    numpy array as an array (under the augmenter's own layout rules); ``clean`` is the item's
+    ``x`` itself, untouched.
+
+    The noise depends only on the seed, the index and the epoch, not on the DataLoader worker
+    that loads the item, so every ``num_workers``, with or without ``persistent_workers``,
+    gives the same batches. Call :meth:`set_epoch` before iterating the loader for an epoch
+    (as with ``DistributedSampler.set_epoch``): the epoch is kept in shared memory, so the
+    workers see it, also persistent ones started in an earlier epoch.
+    """
+
+    def __init__(self, dataset: Any, augmenter: Augmenter | AddNoise, pairs: bool = True) -> None:
+        if isinstance(augmenter, AddNoise):
+            self.transform = augmenter
+        elif isinstance(augmenter, Augmenter):
+            self.transform = AddNoise(augmenter)
+        else:
+            raise TypeError(
+                "NoisyDataset takes a noisecli.Augmenter or a noisecli.torch.AddNoise, "
+                f"got {type(augmenter).__name__}"
+            )
+        self.dataset = dataset
+        self.pairs = pairs
+        self._epoch = _SharedEpoch()
+
+    @property
+    def augmenter(self) -> Augmenter:
+        return self.transform.augmenter
+
+    @property
+    def epoch(self) -> int:
+        """The epoch whose noise items get (0 until :meth:`set_epoch`)."""
+        return self._epoch.get()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Noise every item from now on for ``epoch``, in this process and in the workers."""
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
+            raise TypeError(f"epoch must be an int, got {epoch!r}")
+        self._epoch.set(int(epoch))
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
+        index = int(index)
+        if index < 0:
+            index += len(self)
+        item = self.dataset[index]
+        if isinstance(item, (tuple, list)):
+            if not item:
+                raise ValueError(f"item {index} of the dataset is empty")
+            clean, rest = item[0], tuple(item[1:])
+        else:
+            clean, rest = item, ()
+        key = (index, self.epoch)
+        if isinstance(clean, torch.Tensor):
+            noisy: Any = self.transform.noise_tensor(clean, key)
+        elif isinstance(clean, np.ndarray):
+            noisy = self.augmenter(clean, key=key)
+        else:
+            raise TypeError(
+                f"item {index}: NoisyDataset noises torch tensors and numpy arrays, "
+                f"got {type(clean).__name__}"
+            )
+        return (noisy, clean, *rest) if self.pairs else (noisy, *rest)
