@@ -12,6 +12,7 @@ from noisecli.noise.level import Level, parse_level
 
 if TYPE_CHECKING:
     from noisecli.noise.base import Noise
+    from noisecli.noise.recipe import Variant
 
 IMAGE_FORMATS = ("keep", "png", "jpg", "webp", "tiff")
 AUDIO_FORMATS = ("keep", "wav", "flac", "ogg", "aiff", "mp3")
@@ -164,6 +165,13 @@ class RunConfig:
         if not isinstance(self.noise, Sweep):
             raise UsageError("a job names a variant, but the run is not a sweep")
         return self.noise.variants[variant].noise
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        """A sweep's variants (noise, severity), in order; () for any other noise."""
+        from noisecli.noise.recipe import Sweep
+
+        return self.noise.variants if isinstance(self.noise, Sweep) else ()
 
     @property
     def noise_label(self) -> str:

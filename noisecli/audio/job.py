@@ -76,7 +76,7 @@ def _noise_local(job: Job, path: str, cfg: RunConfig) -> FileResult:
     source = FileSource(path, info, cfg.chunk)
     key = file_key(job.rel, job.copy)
     try:
-        plan = analyse(source, cfg.noise, layout, opts, cfg.seed, key)
+        plan = analyse(source, cfg.noise_of(job.variant), layout, opts, cfg.seed, key)
         with (
             output_file(job.dst) as tmp,
             AudioWriter(

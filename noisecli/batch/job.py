@@ -28,6 +28,7 @@ class Job:
     copy: int
     error: str | None = None  # a planning error (e.g. two inputs map to one output)
     retry: bool = False  # rerun after a worker crash: an output made by that attempt is redone
+    variant: int | None = None  # a sweep's: the index of this output's noise in the run's
 
 
 @dataclass

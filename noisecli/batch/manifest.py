@@ -9,7 +9,7 @@ import json
 import math
 import os
 import stat
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,6 +20,8 @@ from noisecli.errors import NoiseCliError, OutputError
 
 MANIFEST_NAME = "metadata.csv"
 COLUMNS = ("file_name", "source", "copy", "noise", "params", "seed", "clipped_fraction")
+# a sweep's rows also say which of its noises (as written: the folder) and which severity
+SWEEP_COLUMNS = ("corruption", "severity")
 
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps uses for str
 _JSON_KEYS: dict[str, str] = {}  # '"std": ' for "std": the names of parameters repeat
@@ -94,7 +96,18 @@ class Manifest:
     creates no manifest and leaves an existing one as it was.
     """
 
-    def __init__(self, out_root: str, seed: int, noise: str) -> None:
+    def __init__(
+        self,
+        out_root: str,
+        seed: int,
+        noise: str,
+        variants: Sequence[tuple[str, int, str]] | None = None,
+    ) -> None:
+        """``variants`` are a sweep's (folder, severity, noise name), indexed by
+        ``Job.variant``: the rows then have the ``SWEEP_COLUMNS`` too (as do the rows of
+        any run into an OUT whose manifest has them)."""
+        self.variants = [(folder, str(severity), name) for folder, severity, name in variants or ()]
+        self.columns = COLUMNS + SWEEP_COLUMNS if variants else COLUMNS
         self.url = join(out_root, MANIFEST_NAME) if is_url(out_root) else None
         self.out_root = Path(out_root)
         self.path = self.out_root / MANIFEST_NAME
@@ -130,6 +143,7 @@ class Manifest:
                 self._rows = {r["file_name"]: r for r in self._read_url()}
                 return True
             self.out_root.mkdir(parents=True, exist_ok=True)
+            self._adopt_columns(self._header())
             self._carry_over()
             self._fh = open(  # noqa: SIM115 - held open across the run, closed in close()
                 self.path, "a", newline="", encoding="utf-8", errors="surrogateescape"
@@ -160,20 +174,39 @@ class Manifest:
             self.error = f"cannot update {self.path}: {exc.strerror}"
 
     def fields(self, result: FileResult) -> list[str]:
-        """The row of a result, in the order of COLUMNS."""
+        """The row of a result, in the order of ``self.columns``."""
         job = result.job
-        return [
+        noise, extra = self.noise, None
+        if job.variant is not None:
+            folder, severity, noise = self.variants[job.variant]
+            extra = (folder, severity)
+        fields = [
             self._name(job.dst),
             job.src,
             str(job.copy),
-            self.noise,
+            noise,
             params_json(result.params),
             self._seed,
             f"{result.clipped_fraction:.6g}",
         ]
+        if len(self.columns) > len(COLUMNS):
+            fields.extend(extra or ("", ""))
+        return fields
 
     def row(self, result: FileResult) -> dict[str, str]:
-        return dict(zip(COLUMNS, self.fields(result), strict=True))
+        return dict(zip(self.columns, self.fields(result), strict=True))
+
+    def _header(self) -> list[str] | None:
+        """The header of the manifest on disk, if there is one."""
+        if not self.path.is_file():
+            return None
+        with open(self.path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
+            return next(csv.reader(fh), None)
+
+    def _adopt_columns(self, header: Sequence[str] | None) -> None:
+        """Keep the sweep's columns of an earlier run's manifest, so that its rows keep them."""
+        if header is not None and all(c in header for c in SWEEP_COLUMNS):
+            self.columns = COLUMNS + SWEEP_COLUMNS
 
     def _name(self, dst: str) -> str:
         """The output's path relative to OUT, with ``/``."""
@@ -227,7 +260,7 @@ class Manifest:
                 atomic_output(self.path) as tmp,
                 open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh,
             ):
-                csv.writer(fh).writerow(COLUMNS)
+                csv.writer(fh).writerow(self.columns)
                 last = None
                 for name, line in self._existing(()):
                     if last is not None and name <= last:
@@ -251,16 +284,17 @@ class Manifest:
             header = next(reader, None)
             if header is None:
                 return
-            ours = header == list(COLUMNS)
+            columns = self.columns
+            ours = header == list(columns)
             for values in reader:
-                if ours and len(values) == len(COLUMNS):
+                if ours and len(values) == len(columns):
                     fields, name = values, values[0]
                 elif not values:  # a blank line, as csv.DictReader skips it
                     continue
                 else:  # as csv.DictReader reads it (missing values are None)
                     row: dict[str, str | None] = dict(zip(header, values, strict=False))
                     row.update(dict.fromkeys(header[len(values) :]))
-                    fields = [row.get(c) or "" for c in COLUMNS]
+                    fields = [row.get(c) or "" for c in columns]
                     name = row.get("file_name") or ""
                 if not name:
                     continue
@@ -278,12 +312,14 @@ class Manifest:
         if not exists(self.url):
             return []
         text = read_url(self.url).decode("utf-8", "surrogateescape")
-        return [{c: row.get(c) or "" for c in COLUMNS} for row in csv.DictReader(io.StringIO(text))]
+        reader = csv.DictReader(io.StringIO(text))
+        self._adopt_columns(reader.fieldnames)
+        return [{c: row.get(c) or "" for c in self.columns} for row in reader]
 
     def _write_url(self) -> None:
         assert self.url is not None
         buf = io.StringIO(newline="")
-        writer = csv.DictWriter(buf, COLUMNS)
+        writer = csv.DictWriter(buf, self.columns, restval="")
         writer.writeheader()
         writer.writerows(self._rows[k] for k in sorted(self._rows))
         try:
@@ -296,5 +332,5 @@ class Manifest:
             atomic_output(self.path) as tmp,
             open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh,
         ):
-            csv.writer(fh).writerow(COLUMNS)
+            csv.writer(fh).writerow(self.columns)
             fh.writelines(lines)

@@ -222,7 +222,12 @@ def _url_sources(
 
 
 def plan(cfg: RunConfig, medium: Medium) -> Plan:
-    """Expand inputs into jobs, one per (file, copy), mirroring each input's tree under -o."""
+    """Expand inputs into jobs, one per (file, copy), mirroring each input's tree under -o.
+
+    A sweep makes one job per (file, variant, copy), the variant's as ``OUT/<noise>/
+    <severity>/<path>``, with ``rel`` (its output key) ``<noise>/<severity>/<path>``; the
+    job holds the variant's index, not its noise.
+    """
     if STDIO in cfg.inputs or cfg.to_stdout:
         if cfg.inputs != (STDIO,) or not cfg.to_stdout:
             raise UsageError("'-' reads one image from stdin and needs '-o -' (and no other input)")
@@ -247,18 +252,23 @@ def plan(cfg: RunConfig, medium: Medium) -> Plan:
     prefix = _join_prefix(out)
     cwd = _Cwd()
     normcase = os.path.normcase
+    # a sweep: every file once per variant, under OUT/<noise>/<severity>/, keyed by that path
+    groups: list[tuple[int | None, str]] = [
+        (i, v.prefix + "/") for i, v in enumerate(cfg.variants)
+    ] or [(None, "")]
     for src, rel in sources:
         clean = _clean(rel)
-        for copy in range(cfg.copies):
-            name = output_rel(clean, cfg, copy, medium)
-            dst = prefix + name if prefix is not None else join(out, name)
-            key = normcase(dst)
-            error = None
-            if key in claimed:
-                error = f"output {dst} is also the output of {claimed[key]}; rename one input"
-            elif _same_file(dst, src, cwd):
-                raise UsageError(f"the output for {src} would be the input file itself")
-            else:
-                claimed[key] = src
-            jobs.append(Job(src, dst, rel, copy, error))
+        for variant, group in groups:
+            for copy in range(cfg.copies):
+                name = output_rel(group + clean, cfg, copy, medium)
+                dst = prefix + name if prefix is not None else join(out, name)
+                key = normcase(dst)
+                error = None
+                if key in claimed:
+                    error = f"output {dst} is also the output of {claimed[key]}; rename one input"
+                elif _same_file(dst, src, cwd):
+                    raise UsageError(f"the output for {src} would be the input file itself")
+                else:
+                    claimed[key] = src
+                jobs.append(Job(src, dst, group + rel, copy, error, variant=variant))
     return Plan(jobs, ignored, out)

@@ -75,7 +75,8 @@ def _open_manifest(cfg: RunConfig, the_plan: Plan) -> Manifest | None:
         _prepare_local_output(Path(out))
     if not cfg.manifest:
         return None
-    manifest = Manifest(out, cfg.seed, cfg.noise.name)
+    variants = [(v.folder, v.severity, v.noise.name) for v in cfg.variants]
+    manifest = Manifest(out, cfg.seed, cfg.noise_label, variants or None)
     manifest.open()
     return manifest
 

@@ -17,7 +17,7 @@ def noise_image_file(job: Job, cfg: RunConfig) -> FileResult:
     array, fmt = decode_image(read_source(job.src), cfg.max_pixels)
     out_fmt = output_format(cfg.format, fmt)
     rnd = output_random(cfg.seed, file_key(job.rel, job.copy))
-    noisy, noiser = noise_image(array, cfg.noise, rnd, cfg.chunk)
+    noisy, noiser = noise_image(array, cfg.noise_of(job.variant), rnd, cfg.chunk)
     encoded = encode_image(noisy, out_fmt, cfg.quality)
     if job.dst == STDIO:
         sys.stdout.buffer.write(encoded)
