@@ -6,6 +6,7 @@ import dataclasses
 import os
 import secrets
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -226,6 +227,7 @@ Examples:
   noisecli image photos/ -o noisy/ --noise salt-pepper --amount 0.01:0.05
   noisecli image photos/ -o noisy/ --noise shot --severity 1:5 --seed 3
   noisecli image photos/ -o noisy/ --recipe camera.toml --seed 1
+  noisecli image val/ -o bench/ --sweep gaussian,shot,impulse,speckle --severity 1:5
   noisecli image - -o - < in.png > out.png
   noisecli image /shared/in -o /shared/out --seed 7 --scheduler tcp://10.0.0.5:8786
 
@@ -236,8 +238,10 @@ N% is a percentage of full scale; `noisecli noises` gives every noise's
 units. LOW:HIGH draws a value per output. Outputs mirror each input's
 tree under OUT; OUT/metadata.csv lists every written file with the
 parameters drawn. --recipe FILE applies several noises in order, each with
-a probability (the format: `noisecli noises`). Exit codes: 0 ok, 1 some
-files failed, 2 usage error, 130 interrupted.
+a probability (the format: `noisecli noises`). --sweep writes every noise
+at every --severity (default 1:5) as OUT/NOISE/SEVERITY/PATH, ImageNet-C's
+layout. Exit codes: 0 ok, 1 some files failed, 2 usage error,
+130 interrupted.
 """
 
 
@@ -414,6 +418,12 @@ def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str,
             show_default=True,
             help="refuse images with more pixels (checked from the header, before decoding)",
         ),
+        click.option(
+            "--sweep",
+            metavar="NOISES",
+            help="every noise of a list (gaussian,shot,impulse,speckle) at every --severity, "
+            "written to OUT/NOISE/SEVERITY/ (instead of --noise)",
+        ),
     ],
 )
 def image(quality: int, max_pixels: int, **options: Any) -> None:
@@ -515,6 +525,19 @@ def noises() -> None:
             click.echo(f"  example: noisecli {media} in/ -o out/ --noise {cls.name} {cls.example}")
         click.echo()
     click.echo(RECIPE_FORMAT.strip("\n"))
+    click.echo()
+    graded = ", ".join(
+        f"{n} ({', '.join(get_noise(n).aliases)})" if get_noise(n).aliases else n for n in TARGETS
+    )
+    click.echo(SWEEP_FORMAT.strip("\n"))
+    click.echo(
+        textwrap.fill(
+            f"noises with a severity table: {graded}",
+            88,
+            initial_indent="  ",
+            subsequent_indent="    ",
+        )
+    )
 
 
 RECIPE_EXAMPLE = """\
@@ -558,6 +581,14 @@ recipe files (--recipe FILE): several noises in order, in TOML
   with the values drawn...], "skipped": [positions]}
 """
 )
+
+SWEEP_FORMAT = """\
+severity sweeps (--sweep NOISES): every noise at every --severity, one run
+  noisecli image val/ -o bench/ --sweep gaussian,shot,impulse,speckle --severity 1:5
+  writes OUT/NOISE/SEVERITY/PATH (ImageNet-C's layout; NOISE as written, aliases
+  kept) and one OUT/metadata.csv with corruption and severity columns.
+  --severity 1:5 (default), 3 or 1,3,5; --preset imagenet-c|cifar10-c.
+"""
 
 
 PREVIEW_EXAMPLES = """
