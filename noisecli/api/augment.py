@@ -744,6 +744,7 @@ class Augmenter:
             zip(arr, result, strict=True) if batched else iter(((arr, result),))
         )
         params: list[dict[str, Any]] = []
+        scratch: np.ndarray | None = None  # shared by the samples' strided chunks
         for part, (x, y) in zip(parts, samples, strict=True):
             key = sample_key_bytes(part)
             src, dst = plan.view(x), plan.view(y)
@@ -753,11 +754,12 @@ class Augmenter:
                 if plan.direct and src.flags.c_contiguous and dst.flags.c_contiguous:
                     kernel.fast(src, dst)  # _output: dst is src or apart from it
                 else:
-                    noiser = ChunkNoiser.prepared_with(noise, info, prepared, kernel)
+                    noiser = ChunkNoiser.prepared_with(noise, info, prepared, kernel, scratch)
                     noise_rows(noiser, src, dst, plan.chunk_rows)
+                    scratch = noiser.scratch
             else:
                 rnd = random.output(key)
-                noiser = ChunkNoiser(noise, info, rnd, check=False)
+                noiser = ChunkNoiser(noise, info, rnd, check=False, scratch=scratch)
                 if not plan.templated:
                     plan.templated = True
                     kern = noiser.kernel
@@ -768,6 +770,7 @@ class Augmenter:
                         plan.template = (noiser.prepared, kern)
                 prepared = noiser.prepared
                 noise_rows(noiser, src, dst, plan.chunk_rows)
+                scratch = noiser.scratch
             if want_params:
                 params.append(dict(prepared.params))
         return params
