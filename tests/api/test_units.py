@@ -237,3 +237,16 @@ def test_integer_data_clip_to_their_range_or_data_range() -> None:
 def test_clip_false_is_no_clipping() -> None:
     x = float01((50, 50))
     assert np.array_equal(add_noise(x, std=0.3, seed=2, clip=False), add_noise(x, std=0.3, seed=2))
+
+
+def test_a_recipes_steps_take_array_units_and_are_checked() -> None:
+    from noisecli.noise import Gaussian, Speckle
+    from noisecli.noise.level import Level
+    from noisecli.noise.recipe import Recipe
+
+    x = float01()
+    with pytest.raises(UsageError, match="std=25/255"):
+        Augmenter(Recipe([Gaussian(std=Level.fixed(25)), Speckle()]), seed=1)(x, key=1)
+    recipe = Recipe([Gaussian(std=Level.fixed(0.1))])
+    params = Augmenter(recipe, seed=1, data_range=(0, 1)).draw(x, key=2).params
+    assert params["steps"][0]["std"] == 0.1 and params["steps"][0]["unit"] == "array units"
