@@ -67,9 +67,7 @@ def kernels(img: np.ndarray) -> dict[str, tuple[Callable[[int], object], int]]:
         ),
         OURS["poisson"]: (lambda seed: _image(poisson, img, seed), n),
         "numpy one-liner (np.random.randn, float64), uint8": (
-            lambda seed: np.clip(img + np.random.randn(*img.shape) * STD, 0, 255).astype(
-                np.uint8
-            ),
+            lambda seed: np.clip(img + np.random.randn(*img.shape) * STD, 0, 255).astype(np.uint8),
             n,
         ),
         "numpy Generator float32 + cv2.add, uint8": (generator, n),

@@ -16,10 +16,10 @@ import numpy as np
 from noisecli.image.engine import image_info, noise_image
 from noisecli.noise import Noise, get_noise
 from noisecli.noise.base import Span
-from noisecli.rng.keys import OutputRandom, file_key, output_random
 from noisecli.noise.sensor import linear_to_srgb, srgb_to_linear
 from noisecli.noise.severity import PRESETS, TARGETS, severity_value
 from noisecli.ranges import value_range
+from noisecli.rng.keys import OutputRandom, file_key, output_random
 
 SEED = 2024
 SIDE = 1000

@@ -8,7 +8,6 @@ import io
 import pstats
 import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +62,11 @@ def profile(files: list[Path], out: Path, top: int = 12) -> str:
     )
     jobs = [Job(str(f), str(out / f.name), f.name, 0) for f in files]
     prof = cProfile.Profile()
-    run: Callable[[], Any] = lambda: [
-        process_file(job, cfg, medium_for(cfg.media).work) for job in jobs
-    ]  # noqa: E731
+    work = medium_for(cfg.media).work
+
+    def run() -> list[Any]:
+        return [process_file(job, cfg, work) for job in jobs]
+
     prof.runcall(run)
     text = io.StringIO()
     pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)

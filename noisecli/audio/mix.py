@@ -43,9 +43,7 @@ DEFAULT_CHUNK_FRAMES = 65536
 SEGMENT_FRAMES = 4096
 TILE_VALUES = 32768  # values mixed at a time (see NoisePass.pairs)
 SCALE_MARGIN = 1e-9  # --on-clip scale stays this fraction below full scale
-RECIPE_LEVELS = (
-    "snr and level do not apply to a recipe: each step of an audio recipe sets its own"
-)
+RECIPE_LEVELS = "snr and level do not apply to a recipe: each step of an audio recipe sets its own"
 
 Params = dict[str, Any]  # JSON-able; a recipe's holds the list of its steps
 
