@@ -1,4 +1,4 @@
-"""The random-number kernels alone, one thread: ns per sample, compiled vs numpy twin.
+"""The random-number kernels alone, one thread: ns per sample, each compiled path vs the twin.
 
 Cases: ``add_normal`` on a uint8 1920x1080x3 image (per channel and mono), on the same image as
 float32, on int16 stereo audio (60 s at 48 kHz), the bare variates, and beside them the numpy
@@ -29,7 +29,9 @@ from noisecli.rng.philox import Stream
 STD = 25.0
 
 
-def cases(using: kernels.Backend) -> dict[str, tuple[Callable[[], object], int]]:
+def cases(
+    using: kernels.Backend, isa: str | None = None
+) -> dict[str, tuple[Callable[[], object], int]]:
     s = Stream.derive(7, b"bench.png", "gaussian")
     img = np.random.default_rng(1).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
     out = np.empty_like(img)
@@ -41,7 +43,15 @@ def cases(using: kernels.Backend) -> dict[str, tuple[Callable[[], object], int]]
     w = np.empty(img.size, np.uint32)
 
     def c(fn: Callable[..., Any], *args: Any, **kw: Any) -> Callable[[], object]:
-        return lambda: fn(*args, **kw, using=using)
+        if isa is None:
+            return lambda: fn(*args, **kw, using=using)
+
+        def on_isa() -> object:
+            assert kernels._MOD is not None
+            kernels._MOD.set_isa(isa)  # each compiled code path in turn (same bytes)
+            return fn(*args, **kw, using=using)
+
+        return on_isa
 
     return {
         "add_normal uint8 1920x1080x3": (c(kernels.add_normal, img, out, s, 0, STD), img.size),
@@ -120,10 +130,13 @@ def main() -> None:
 
     print(f"kernels.ACTIVE = {kernels.ACTIVE}")
     paths: list[tuple[str, kernels.Backend]] = []
-    if kernels.COMPILED is not None:
-        paths.append(("compiled", kernels.COMPILED))
+    isas: dict[str, str | None] = {"numpy": None}
+    if kernels.COMPILED is not None and kernels._MOD is not None:
+        for isa in kernels._MOD.available():
+            paths.append((isa, kernels.COMPILED))
+            isas[isa] = isa
     paths.append(("numpy", kernels.NUMPY))
-    table = {name: cases(b) for name, b in paths}
+    table = {name: cases(b, isas[name]) for name, b in paths}
     names = list(next(iter(table.values())))
     ol_fn, ol_n = one_liner()
     results: dict[tuple[str, str], list[float]] = {}
@@ -141,8 +154,10 @@ def main() -> None:
     for case in names:
         row = "".join(f"{statistics.median(results[(case, p)]):12.2f}" for p, _ in paths)
         print(f"{case:38s}{row}")
+    if kernels._MOD is not None:
+        kernels._MOD.set_isa(kernels._MOD.available()[0])
     ol = statistics.median(results[("one-liner", "numpy")])
-    print(f"{'numpy one-liner randn (float64), uint8':38s}{'':12s}{ol:12.2f}"[: 38 + 24])
+    print(f"{'numpy one-liner randn (float64), uint8':38s}{ol:12.2f}")
 
     d = min(timeit.repeat(lambda: Stream.derive(7, b"dir/photo_0001.png", "gaussian"),
                           number=20000, repeat=5)) / 20000 * 1e6  # fmt: skip

@@ -117,6 +117,14 @@ def test_add_identical(isa: str, dtype: Any) -> None:
                 c2 = add(x, o2, s, start, *args, lo=lo, hi=hi, repeat=repeat, using=c)
                 assert c1 == c2, (isa, dtype, shape, repeat)
                 assert o1.tobytes() == o2.tobytes(), (isa, dtype, shape, repeat, add.__name__)
+    # across a wrap of the low counter word (scalar blocks inside a vector group)
+    x = sample(dtype, (4099,), rng)
+    s = Stream.derive(3, b"img", "wrap")
+    for start in (4 * (2**32 - 40) + 1, 4 * (2**32 - 3)):
+        o1, o2 = np.empty_like(x), np.empty_like(x)
+        c1 = kernels.add_normal(x, o1, s, start, 25.0, using=kernels.NUMPY)
+        c2 = kernels.add_normal(x, o2, s, start, 25.0, using=c)
+        assert (c1, o1.tobytes()) == (c2, o2.tobytes()), (isa, dtype, start)
 
 
 def reference_add(
