@@ -20,10 +20,15 @@ rounded to float32)::
 For integer dtypes ``lo``/``hi`` default to the dtype's range and are rounded inward to
 integral float32 values inside it (``int32``: at most ``2**31 - 128``); for float32 they default
 to ``-inf``/``inf`` (no clipping, count 0). A NaN in a float32 ``x`` stays NaN and is not counted.
+
+Exact sums of squares, in integers (so that no order of additions can change them):
+``normal_square_sum`` is ``Σ floor(z_j² · 2**40)`` over stream positions, ``square_sum_i16``
+is ``Σ x²`` or ``Σ (y − x)²`` of int16 arrays.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from types import ModuleType
@@ -49,6 +54,8 @@ __all__ = [
     "bits",
     "normal",
     "normal_from_bits",
+    "normal_square_sum",
+    "square_sum_i16",
     "uniform",
 ]
 
@@ -63,6 +70,8 @@ DTYPES: dict[np.dtype[Any], int] = {
 }
 _NORMAL, _UNIFORM = 0, 1
 _CHUNK = 1 << 15  # samples per numpy chunk (about 128 KiB of float32)
+_SQUARES_BLOCK = 1 << 17  # values per compiled square sum: each term < 2**46, sum < 2**63
+SQUARE_SCALE = 2.0**40  # z² < 41 (|z| < 6.4): z²·2**40 < 2**46
 
 
 class Backend(Protocol):
@@ -74,6 +83,8 @@ class Backend(Protocol):
     def uniform(self, k: Stream, start: int, count: int, out: NDArray[np.float32]) -> None: ...
     def normal(self, k: Stream, start: int, count: int, out: NDArray[np.float32]) -> None: ...
     def normal_from_bits(self, u: NDArray[np.uint32], out: NDArray[np.float32]) -> None: ...
+    def normal_square_sum(self, k: Stream, start: int, count: int) -> int: ...
+    def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int: ...
     def add(
         self,
         variate: int,
@@ -120,6 +131,27 @@ class _Numpy:
     def normal_from_bits(self, u: NDArray[np.uint32], out: NDArray[np.float32]) -> None:
         _normal_from_bits_numpy(u, out)
 
+    def normal_square_sum(self, k: Stream, start: int, count: int) -> int:
+        total = 0
+        sq = np.empty(min(count, _CHUNK), np.float64)
+        for a in range(0, count, _CHUNK):
+            n = min(_CHUNK, count - a)
+            z = _normal_from_bits_numpy(bits_numpy(k.words, start + a, n))
+            np.multiply(z, z, out=sq[:n], dtype=np.float64)  # exact: z has 24 bits
+            sq[:n] *= SQUARE_SCALE
+            total += int(np.sum(sq[:n].astype(np.int64), dtype=np.int64))
+        return total
+
+    def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int:
+        total = 0
+        for a in range(0, x.size, _CHUNK):
+            part = x[a : a + _CHUNK].astype(np.float64)
+            if y is not None:
+                np.subtract(y[a : a + _CHUNK], part, out=part)
+            np.square(part, out=part)  # every partial sum is an integer below 2**53: exact
+            total += int(part.sum())
+        return total
+
     def add(
         self,
         variate: int,
@@ -163,7 +195,18 @@ class _Numpy:
         return clipped
 
 
-_API = ("set_table", "bits", "normal", "uniform", "normal_from_bits", "add", "isa", "available")
+_API = (
+    "set_table",
+    "bits",
+    "normal",
+    "uniform",
+    "normal_from_bits",
+    "add",
+    "square_sum_normal",
+    "square_sum_i16",
+    "isa",
+    "available",
+)
 
 
 def _load_compiled() -> ModuleType | None:
@@ -201,6 +244,23 @@ class _Compiled:
 
     def normal_from_bits(self, u: NDArray[np.uint32], out: NDArray[np.float32]) -> None:
         self.mod.normal_from_bits(np.ascontiguousarray(u), out)
+
+    def normal_square_sum(self, k: Stream, start: int, count: int) -> int:
+        a, b, c, d = k.words
+        total = 0
+        for first in range(start, start + count, _SQUARES_BLOCK):
+            n = min(_SQUARES_BLOCK, start + count - first)
+            total += self.mod.square_sum_normal(a, b, c, d, first >> 2, first & 3, n)
+        return total
+
+    def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int:
+        total = 0
+        for a in range(0, x.size, _SQUARES_BLOCK << 12):
+            total += self.mod.square_sum_i16(
+                x[a : a + (_SQUARES_BLOCK << 12)],
+                None if y is None else y[a : a + (_SQUARES_BLOCK << 12)],
+            )
+        return total
 
     def add(
         self,
@@ -317,8 +377,27 @@ def normal_from_bits(
     return res
 
 
+def normal_square_sum(k: Stream, start: int, count: int, *, using: Backend | None = None) -> int:
+    """``Σ floor(z_j² · 2**40)`` over words ``start .. start+count-1``: exact, any backend."""
+    start, count = _check_range(start, count)
+    return (using or _ACTIVE).normal_square_sum(k, start, count)
+
+
+def square_sum_i16(
+    x: NDArray[np.int16], y: NDArray[np.int16] | None = None, *, using: Backend | None = None
+) -> int:
+    """``Σ x²``, or ``Σ (y − x)²`` with ``y``, of int16 arrays (any shape): exact."""
+    xs = np.ascontiguousarray(x).reshape(-1)
+    ys = None if y is None else np.ascontiguousarray(y).reshape(-1)
+    if xs.dtype != np.int16 or (ys is not None and (ys.dtype != np.int16 or ys.size != xs.size)):
+        raise TypeError("square_sum_i16 takes int16 arrays of one size")
+    return (using or _ACTIVE).square_sum_i16(xs, ys)
+
+
+@functools.lru_cache(maxsize=256)
 def _bounds(dtype: np.dtype[Any], lo: float | None, hi: float | None) -> tuple[float, float]:
-    """Clip bounds as float32 values (returned as Python floats)."""
+    """Clip bounds as float32 values (returned as Python floats); cached, as a tiled caller
+    asks for the same bounds thousands of times."""
     if dtype == _F32:
         flo = -math.inf if lo is None else float(np.float32(lo))
         fhi = math.inf if hi is None else float(np.float32(hi))

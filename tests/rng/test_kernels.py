@@ -310,3 +310,29 @@ def test_bytes_do_not_depend_on_build_flags(tmp_path: Path, flags: str) -> None:
     for path in mod.available():
         mod.set_isa(path)
         assert golden_outputs(kernels._Compiled(mod)) == GOLDEN, (flags, path)
+
+
+def test_square_sums_identical(isa: str) -> None:
+    """The exact integer sums of squares: every compiled path equals the twin, and both equal
+    a plain Python computation of the definition."""
+    c = need_compiled()
+    s = Stream.derive(5, b"audio.wav", "white")
+    for start, count in ((0, 0), (0, 1), (3, 1000), (2**40 + 1, 5000), (7, 300_001)):
+        twin = kernels.normal_square_sum(s, start, count, using=kernels.NUMPY)
+        assert kernels.normal_square_sum(s, start, count, using=c) == twin, (isa, start, count)
+    z = kernels.normal(s, 11, 2000, using=kernels.NUMPY).astype(np.float64)
+    exact = sum(int(v * v * 2.0**40) for v in z.tolist())
+    assert kernels.normal_square_sum(s, 11, 2000, using=c) == exact
+    rng = np.random.default_rng(4)
+    x = rng.integers(-32768, 32768, 100_003).astype(np.int16)
+    y = rng.integers(-32768, 32768, x.size).astype(np.int16)
+    x[:4] = [-32768, -32768, 32767, 0]
+    y[:4] = [32767, -32768, -32768, 0]
+    for a, b in ((x, None), (x, y), (x[:5], y[:5]), (x[:0], y[:0])):
+        want = (
+            sum(v * v for v in a.astype(np.int64).tolist())
+            if b is None
+            else sum((int(q) - int(p)) ** 2 for p, q in zip(a.tolist(), b.tolist(), strict=True))
+        )
+        assert kernels.square_sum_i16(a, b, using=kernels.NUMPY) == want
+        assert kernels.square_sum_i16(a, b, using=c) == want, (isa, a.size, b is None)
