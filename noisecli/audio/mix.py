@@ -36,12 +36,13 @@ from noisecli.noise.base import MediaInfo, Noise
 from noisecli.noise.recipe import AudioStep, Recipe
 from noisecli.noise.recipe_toml import Where
 from noisecli.noise.stream import AudioNoise, NoiseStream
-from noisecli.rng import portable
+from noisecli.rng import kernels, portable
 from noisecli.rng.keys import output_random, sample_key
 
 DEFAULT_CHUNK_FRAMES = 65536
 SEGMENT_FRAMES = 4096
 TILE_VALUES = 32768  # values mixed at a time (see NoisePass.pairs)
+FUSED_TILE_VALUES = 1 << 17  # the same for a fused mix (one pass, chunked inside the kernel)
 SCALE_MARGIN = 1e-9  # --on-clip scale stays this fraction below full scale
 RECIPE_LEVELS = "snr and level do not apply to a recipe: each step of an audio recipe sets its own"
 
@@ -165,19 +166,23 @@ class NoisePass:
         self.params: Params = dict(prepared.params)
         self.stream = noise.stream(prepared)
 
-    def pairs(self, source: BlockSource) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """``(x, n)`` per tile of at most ``TILE_VALUES`` values: the input as read (native
-        dtype) and the noise. Tiles stay in the CPU cache: on blocks of a few MB every
+    def tiles(self, source: BlockSource, values: int = TILE_VALUES) -> Iterator[np.ndarray]:
+        """The input as read (native dtype) in tiles of at most ``values`` values, the
+        stream closed at the end. Tiles stay in the CPU cache: on blocks of a few MB every
         elementwise pass would wait for memory (measured 3x slower)."""
-        tile = max(1, TILE_VALUES // self.stream.channels)
+        tile = max(1, values // self.stream.channels)
         try:
             for block in source.blocks():
                 raise_if_stopped()
                 for start in range(0, len(block), tile):
-                    x = block[start : start + tile]
-                    yield x, self.stream.read(len(x))
+                    yield block[start : start + tile]
         finally:
             self.stream.close()
+
+    def pairs(self, source: BlockSource) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(x, n)`` per tile (see :meth:`tiles`): the input and the noise."""
+        for x in self.tiles(source):
+            yield x, self.stream.read(len(x))
 
     def mean_power(self, frames: int, shortcut: bool) -> float:
         """Mean square of the first ``frames`` frames of the stream (then closed).
@@ -309,24 +314,18 @@ class SignalMeter:
 
 
 class ExactSquares:
-    """Exact sum of squares of integer-valued blocks with ``|v| ≤ 2^16`` (any dtype).
-
-    Each slice of ``2^20`` values is summed in float64, exactly (every partial sum is an
-    integer below 2^53), and the slices in a Python int, so the total is the same however
-    the stream is cut. (Not ``np.dot``: OpenBLAS would start threads in every worker.)
-    """
-
-    SLICE = 1 << 20
+    """Exact sum of squares of int16 blocks (``Σ x²``) or of their differences
+    (``Σ (y − x)²``), in integers (:func:`noisecli.rng.kernels.square_sum_i16`), so the
+    total is the same however the stream is cut."""
 
     def __init__(self) -> None:
         self.total = 0
 
     def add(self, block: np.ndarray) -> None:
-        flat = block.reshape(-1)
-        for start in range(0, len(flat), self.SLICE):
-            part = flat[start : start + self.SLICE].astype(np.float64)
-            np.square(part, out=part)
-            self.total += int(part.sum())
+        self.total += kernels.square_sum_i16(block)
+
+    def add_difference(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.total += kernels.square_sum_i16(x, y)
 
 
 def _gain(opts: AudioOptions, value: float, signal: float, noise: float) -> float:
@@ -509,6 +508,10 @@ class Mixer:
         self._n_factor = gain * scale * self._unit
         exact = read.dtype == write.dtype == "int16" and write.bits == 16 and scale == 1.0
         self._exact_added = ExactSquares() if exact else None
+        # 16-bit PCM in and out with x on the output's grid: a stream may add in one pass
+        self.fusable = exact and self._x_factor == 1.0 and self.work == np.float32
+        lo, hi = write.limits(opts.no_clip)
+        self._bounds = (lo * self._unit, hi * self._unit)
         self._added = PowerMeter(layout.channels)
         self.signal = SignalMeter(read, layout.channels) if measure_signal else None
         self.values = 0
@@ -532,11 +535,27 @@ class Mixer:
         self.values += y.size
         if self._exact_added is not None:  # 16-bit PCM in and out, x on the output's grid
             out = self._write.cast(y)
-            self._exact_added.add(np.subtract(out, block, dtype=np.int32))
+            self._exact_added.add_difference(block, out)
             return out
         x -= y  # minus the noise actually added
         self._added.add(x)
         return self._write.cast(y)
+
+    def mix_stream(self, block: np.ndarray, stream: NoiseStream) -> np.ndarray:
+        """:meth:`mix` of ``block`` and the stream's next frames, fused when the stream can
+        (white noise on 16-bit PCM: the same bytes, one pass instead of six)."""
+        if self.fusable:
+            out = np.empty_like(block)
+            clipped = stream.add_into(block, out, self._n_factor, *self._bounds)
+            if clipped is not None:
+                if self.signal is not None:
+                    self.signal.add(block)
+                self.clipped += clipped
+                self.values += out.size
+                assert self._exact_added is not None  # fusable implies exact
+                self._exact_added.add_difference(block, out)
+                return out
+        return self.mix(block, stream.read(len(block)))
 
     @property
     def added_power(self) -> float:
@@ -575,8 +594,9 @@ def render(plan: MixPlan, source: BlockSource, write: Callable[[np.ndarray], Non
             write(mixer.mix(block, n))
     else:
         last = NoisePass(plan.noise, layout, opts, plan.seed, plan.key)
-        for block, n in last.pairs(source):
-            write(mixer.mix(block, n))
+        tile = FUSED_TILE_VALUES if mixer.fusable else TILE_VALUES
+        for block in last.tiles(source, tile):
+            write(mixer.mix_stream(block, last.stream))
     stats.values, stats.clipped = mixer.values, mixer.clipped
     signal_power = mixer.signal.mean if mixer.signal is not None else plan.signal_power or 0.0
     if isinstance(plan.noise, Recipe):

@@ -26,9 +26,12 @@ import numpy as np
 
 from noisecli.noise.base import MediaInfo, Param, Prepared
 from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
+from noisecli.rng import kernels
 from noisecli.rng.keys import OutputRandom
 from noisecli.rng.philox import Stream
 from noisecli.rng.power import normal_mean_square
+
+_FUSED_DTYPES = (np.dtype(np.int16),)
 
 PINK_POLES = (
     -0.662594573005,
@@ -127,6 +130,20 @@ class ColourStream(NoiseStream):
         if self._width != self.channels:
             return np.broadcast_to(block, (frames, self.channels))
         return block
+
+    def add_into(
+        self, x: np.ndarray, out: np.ndarray, gain: float, lo: float, hi: float
+    ) -> int | None:
+        """White only: the fused add of :func:`noisecli.rng.kernels.add_normal` (a mono
+        column repeats over the channels); the filtered colours return None."""
+        if self._filter is not None or x.dtype not in _FUSED_DTYPES:
+            return None
+        repeat = self.channels // self._width
+        clipped = kernels.add_normal(
+            x, out, self._stream, self._pos, gain, lo=lo, hi=hi, repeat=repeat
+        )
+        self._pos += len(x) * self._width
+        return clipped
 
     def mean_power(self, frames: int) -> float | None:
         """White only: the exact power of its first ``frames`` frames, summed in integers

@@ -29,6 +29,15 @@ class NoiseStream(ABC):
     def read(self, frames: int) -> np.ndarray:
         """The next ``frames`` frames (a stream's values depend only on their position)."""
 
+    def add_into(
+        self, x: np.ndarray, out: np.ndarray, gain: float, lo: float, hi: float
+    ) -> int | None:
+        """``out = clip(rint(x + gain·n))`` for the next ``len(x)`` frames of integer samples
+        ``x``, in one fused pass computing exactly what ``read`` and the mixer's float32
+        arithmetic would (``gain`` taken as float32); returns the clipped count. None, with
+        nothing consumed, when the stream has no such pass (then the caller reads)."""
+        return None
+
     def mean_power(self, frames: int) -> float | None:
         """Mean square of the first ``frames`` frames of a fresh stream, if it can be had
         without producing them (None otherwise); the stream must not be read afterwards."""

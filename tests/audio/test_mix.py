@@ -23,6 +23,7 @@ from noisecli.batch.cancel import Stopped, install
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
 from noisecli.noise import White
+from noisecli.noise.colour import ColourStream
 from noisecli.rng.keys import file_key
 from tests.audio_support import StopAfter, rms_dbfs, snr_db, speech_like, write
 
@@ -171,9 +172,16 @@ def test_exact_squares_is_exact_whatever_the_cut() -> None:
         for start in range(0, len(x), size):
             acc.add(x[start : start + size])
         assert acc.total == expected
-    wide = ExactSquares()  # the largest |v| used: an int16 output minus an int16 input
-    wide.add(np.array([65535, -65535, 3] * ExactSquares.SLICE, np.int32))
-    assert wide.total == ExactSquares.SLICE * (2 * 65535**2 + 9)
+    wide = ExactSquares()  # the largest |y - x|: full scale one way, then the other
+    reps = 1 << 20
+    y = np.array([32767, -32768, 3] * reps, np.int16)
+    wide.add_difference(-1 - y, y)
+    assert wide.total == reps * (2 * 65535**2 + 7**2)
+    for size in (7, 65536):
+        cut = ExactSquares()
+        for start in range(0, len(y), size):
+            cut.add_difference(-1 - y[start : start + size], y[start : start + size])
+        assert cut.total == wide.total
 
 
 def test_int16_signal_power_matches_the_float_meter() -> None:
@@ -227,6 +235,39 @@ def test_noise_added_to_pcm16_is_measured_exactly(chunk: int) -> None:
     assert stats.params["noise_rms_dbfs"] == round(10 * np.log10(added), 4)
     assert stats.clipped > 0  # noise 12 dB above loud speech clips
     assert stats.clipped == np.count_nonzero((y == 32767) | (y == -32768))
+
+
+@pytest.mark.parametrize("mono", [False, True])
+@pytest.mark.parametrize("level", [{"snr": "-12"}, {"level": "-20"}, {"snr": "30"}])
+def test_fused_white_mix_gives_the_unfused_bytes_and_stats(
+    mono: bool, level: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """White noise on 16-bit PCM is added in one fused pass; the bytes, the clipped count and
+    every measured level are those of reading the stream and mixing in float32."""
+    x = np.round(speech_like(70_001, 16000, 2) * 32000).astype(np.int16)
+    layout = Layout(SampleFormat("int16", 16), SampleFormat("int16", 16), 2, 16000, len(x))
+    opts = AudioOptions.from_values(**level)
+
+    def run() -> tuple[bytes, dict[str, object]]:
+        source = ArraySource(x, 4096)
+        plan = analyse(source, White(mono=mono), layout, opts, 9, file_key("f.wav", 0))
+        written: list[np.ndarray] = []
+        stats = render(plan, source, written.append)
+        return np.concatenate(written).tobytes(), {**stats.params, "clipped": stats.clipped}
+
+    calls: list[int] = []
+    real = ColourStream.add_into
+
+    def counting(self: ColourStream, *args: object) -> int | None:
+        result = real(self, *args)  # type: ignore[arg-type]
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(ColourStream, "add_into", counting)
+    fused = run()
+    assert calls and all(calls)  # the fused pass really ran
+    monkeypatch.setattr(ColourStream, "add_into", lambda self, *args: None)
+    assert run() == fused
 
 
 # -- recipes: each step at its own level against the clean input --------------------------------
