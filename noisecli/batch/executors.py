@@ -7,13 +7,14 @@ so every file that reached its final name is also in the manifest.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -25,13 +26,35 @@ from noisecli.batch.medium import Medium
 from noisecli.config import RunConfig
 
 POLL_SECONDS = 0.2
+MAX_BATCH = 32  # jobs per task at most: ~15 µs of scheduling per job at this size
+BATCH_SECONDS = 0.05  # work per task at most, as measured: progress and stops stay prompt
+BATCHES_PER_WORKER = 4  # guided self-scheduling: a task takes at most this share of what is left
+IN_FLIGHT_PER_WORKER = 2  # tasks submitted per worker: one running, one ready
+
+# a pool worker's run configuration and job function, set once by its initializer
+_worker: tuple[RunConfig, Callable[[Job, RunConfig], FileResult]] | None = None
 
 
-def _init_worker(event: Any, medium: Medium) -> None:
+def _init_worker(event: Any, medium: Medium, cfg: RunConfig) -> None:
+    global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cancel.install(event)
+    _worker = (cfg, medium.work)
     medium.worker_init()
+
+
+def _run_batch(jobs: list[Job]) -> list[FileResult]:
+    """In a pool worker: the results of ``jobs`` in order; once a stop is requested the
+    jobs not yet started are left out (they are not done, like jobs never sent)."""
+    assert _worker is not None, "the pool initializer sets the worker's configuration"
+    cfg, work = _worker
+    results = []
+    for job in jobs:
+        if cancel.stop_requested():
+            break
+        results.append(process_file(job, cfg, work))
+    return results
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -49,24 +72,57 @@ def run_inline(
         yield process_file(job, cfg, medium.work)
 
 
+class _Pacer:
+    """How many jobs the next task takes (guided self-scheduling, capped by duration).
+
+    A task takes at most 1/(workers × ``BATCHES_PER_WORKER``) of the jobs left, so the
+    tail of a run goes one job at a time and the workers finish together, and at most
+    ``BATCH_SECONDS`` of work at the seconds per job measured so far: large files go one
+    by one. Until a first result says how long a job takes, tasks hold one job.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.per_job: float | None = None  # seconds, rises at once and decays slowly
+
+    def size(self, left: int) -> int:
+        if self.per_job is None:
+            return 1
+        timed = int(BATCH_SECONDS / self.per_job) if self.per_job > 0 else MAX_BATCH
+        guided = left // (self.workers * BATCHES_PER_WORKER)
+        return max(1, min(MAX_BATCH, guided, timed))
+
+    def learn(self, results: list[FileResult]) -> None:
+        if not results:
+            return
+        mean = sum(r.seconds for r in results) / len(results)
+        self.per_job = (
+            mean if self.per_job is None else max(mean, 0.75 * self.per_job + 0.25 * mean)
+        )
+
+
 def run_pool(
-    jobs: Iterable[Job],
+    jobs: Sequence[Job],
     cfg: RunConfig,
     medium: Medium,
     stopping: Callable[[], bool],
     event: Any,
 ) -> Iterator[FileResult]:
-    """Jobs in ``cfg.jobs`` worker processes, a bounded number in flight.
+    """Jobs in ``cfg.jobs`` worker processes, in tasks of a few jobs, a bounded number in
+    flight (see :class:`_Pacer`).
 
     A worker that dies (a decoder crash, the OOM killer) breaks the pool: a new pool is
-    started and the jobs that were in flight are retried one at a time, so the one that
-    kills its worker is found and fails with a clear reason while the others complete.
+    started and every job of the tasks that were in flight is retried alone, one at a
+    time, so the one that kills its worker is found and fails with a clear reason while
+    the others complete.
     """
-    window = cfg.jobs * 4
+    window = cfg.jobs * IN_FLIGHT_PER_WORKER
+    pacer = _Pacer(cfg.jobs)
     suspects: deque[Job] = deque()
     unsent: deque[Job] = deque()  # taken from the source but never started
-    existed: dict[str, bool] = {}  # did a job's output exist before its first attempt?
     source = iter(jobs)
+    unread = len(jobs)  # jobs still in the source
+    existed: dict[str, bool] = {}  # did a job's output exist before its first attempt?
     if _pool_context().get_start_method() == "fork":
         medium.preload()
     while True:
@@ -75,23 +131,31 @@ def run_pool(
             max_workers=cfg.jobs,
             mp_context=_pool_context(),
             initializer=_init_worker,
-            initargs=(event, medium),
+            initargs=(event, medium, cfg),
         ) as pool:
-            pending: dict[Future[FileResult], Job] = {}
+            pending: dict[Future[list[FileResult]], list[Job]] = {}
             while True:
                 # while suspects remain, run them alone to isolate the culprit
                 limit = 1 if suspects else window
                 broken = False
                 while not stopping() and len(pending) < limit:
-                    job = _take(suspects, unsent, source)
-                    if job is None:
-                        break
-                    if not job.retry:
-                        existed[job.dst] = os.path.lexists(job.dst)
+                    if suspects:
+                        batch = [suspects.popleft()]
+                    else:
+                        size = pacer.size(len(unsent) + unread)
+                        batch = [unsent.popleft() for _ in range(min(size, len(unsent)))]
+                        if len(batch) < size:
+                            fresh = list(itertools.islice(source, size - len(batch)))
+                            unread -= len(fresh)
+                            for job in fresh:
+                                existed[job.dst] = os.path.lexists(job.dst)
+                            batch.extend(fresh)
+                        if not batch:
+                            break
                     try:
-                        pending[pool.submit(process_file, job, cfg, medium.work)] = job
-                    except BrokenProcessPool:  # a worker died: this job never started
-                        unsent.appendleft(job)
+                        pending[pool.submit(_run_batch, batch)] = batch
+                    except BrokenProcessPool:  # a worker died: this task never started
+                        unsent.extendleft(reversed(batch))
                         broken = True
                         break
                 if not pending and not broken:
@@ -103,20 +167,24 @@ def run_pool(
                         return
                 done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    job = pending.pop(fut)
+                    batch = pending.pop(fut)
                     try:
-                        result = fut.result()
+                        results = fut.result()
                     except BrokenProcessPool:
-                        crashed.append(job)
+                        crashed.extend(batch)
                         continue
-                    existed.pop(job.dst, None)
-                    yield result
+                    pacer.learn(results)
+                    for result in results:
+                        existed.pop(result.job.dst, None)
+                        yield result
                 if crashed or broken:
-                    for fut, job in pending.items():
+                    for fut, batch in pending.items():
                         if fut.done() and not fut.cancelled() and fut.exception() is None:
-                            yield fut.result()
+                            for result in fut.result():
+                                existed.pop(result.job.dst, None)
+                                yield result
                         else:
-                            crashed.append(job)
+                            crashed.extend(batch)
                     break
         if not crashed:
             continue
@@ -127,14 +195,6 @@ def run_pool(
             # the crashed attempt may have completed its output: the rerun (same seed, same
             # bytes) may redo an output it made, never one that existed before the run
             suspects.extend(replace(job, retry=not existed.get(job.dst, True)) for job in crashed)
-
-
-def _take(suspects: deque[Job], unsent: deque[Job], source: Iterator[Job]) -> Job | None:
-    """The next job to submit: suspects first, then jobs a broken pool never started."""
-    for queue in (suspects, unsent):
-        if queue:
-            return queue.popleft()
-    return next(source, None)
 
 
 class Driver:
