@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -107,9 +107,10 @@ def run_pool(
     medium: Medium,
     stopping: Callable[[], bool],
     event: Any,
+    existing: Collection[str],
 ) -> Iterator[FileResult]:
     """Jobs in ``cfg.jobs`` worker processes, in tasks of a few jobs, a bounded number in
-    flight (see :class:`_Pacer`).
+    flight (see :class:`_Pacer`). ``existing``: the outputs that existed before the run.
 
     A worker that dies (a decoder crash, the OOM killer) breaks the pool: a new pool is
     started and every job of the tasks that were in flight is retried alone, one at a
@@ -122,7 +123,6 @@ def run_pool(
     unsent: deque[Job] = deque()  # taken from the source but never started
     source = iter(jobs)
     unread = len(jobs)  # jobs still in the source
-    existed: dict[str, bool] = {}  # did a job's output exist before its first attempt?
     if _pool_context().get_start_method() == "fork":
         medium.preload()
     while True:
@@ -147,8 +147,6 @@ def run_pool(
                         if len(batch) < size:
                             fresh = list(itertools.islice(source, size - len(batch)))
                             unread -= len(fresh)
-                            for job in fresh:
-                                existed[job.dst] = os.path.lexists(job.dst)
                             batch.extend(fresh)
                         if not batch:
                             break
@@ -174,15 +172,11 @@ def run_pool(
                         crashed.extend(batch)
                         continue
                     pacer.learn(results)
-                    for result in results:
-                        existed.pop(result.job.dst, None)
-                        yield result
+                    yield from results
                 if crashed or broken:
                     for fut, batch in pending.items():
                         if fut.done() and not fut.cancelled() and fut.exception() is None:
-                            for result in fut.result():
-                                existed.pop(result.job.dst, None)
-                                yield result
+                            yield from fut.result()
                         else:
                             crashed.extend(batch)
                     break
@@ -194,7 +188,7 @@ def run_pool(
         else:
             # the crashed attempt may have completed its output: the rerun (same seed, same
             # bytes) may redo an output it made, never one that existed before the run
-            suspects.extend(replace(job, retry=not existed.get(job.dst, True)) for job in crashed)
+            suspects.extend(replace(job, retry=job.dst not in existing) for job in crashed)
 
 
 class Driver:
@@ -203,12 +197,22 @@ class Driver:
     SIGINT/SIGTERM (or ``request_stop``, used for --fail-fast and a full disk) stop the
     submission of new jobs; running ones finish or abort and are still yielded. A second
     signal raises KeyboardInterrupt at once.
+
+    ``existing`` are the outputs that existed before the run (``Plan.existing``); without
+    it they are looked up when a pool starts.
     """
 
-    def __init__(self, jobs: list[Job], cfg: RunConfig, medium: Medium) -> None:
+    def __init__(
+        self,
+        jobs: list[Job],
+        cfg: RunConfig,
+        medium: Medium,
+        existing: Collection[str] | None = None,
+    ) -> None:
         self.jobs = jobs
         self.cfg = cfg
         self.medium = medium
+        self.existing = existing
         self.use_pool = cfg.jobs > 1 and len(jobs) > 1 and not cfg.on_cluster
         self.event: Any = _pool_context().Event() if self.use_pool else threading.Event()
         self.signum: int | None = None
@@ -248,7 +252,12 @@ class Driver:
 
                 yield from run_dask(self.jobs, self.cfg, self.medium, self.stopping)
             elif self.use_pool:
-                yield from run_pool(self.jobs, self.cfg, self.medium, self.stopping, self.event)
+                existing = self.existing
+                if existing is None and not self.cfg.overwrite:
+                    existing = {j.dst for j in self.jobs if os.path.lexists(j.dst)}
+                yield from run_pool(
+                    self.jobs, self.cfg, self.medium, self.stopping, self.event, existing or ()
+                )
             else:
                 yield from run_inline(self.jobs, self.cfg, self.medium, self.stopping)
         finally:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from noisecli.batch.atomic import is_temp_file
@@ -21,6 +22,9 @@ class Plan:
     jobs: list[Job]
     ignored: list[str]
     output_root: str | None  # a local directory or a URL prefix; None for stdout
+    # local outputs found at planning, before the run (not looked for with --overwrite,
+    # where whether an output exists does not matter)
+    existing: set[str] = field(default_factory=set)
 
 
 _GLOB_CHARS = frozenset("*?[")
@@ -169,16 +173,23 @@ class _Cwd:
         return folder + name if folder.endswith("/") else f"{folder}/{name}"
 
 
-def _same_file(dst: str, src: str, cwd: _Cwd) -> bool:
+def _probe(dst: str, src: str, cwd: _Cwd) -> tuple[bool, bool]:
+    """(whether ``dst`` is the file ``src`` itself, whether ``dst`` exists as a name, like
+    ``os.path.lexists``); the existence of a URL output is not looked up (False)."""
     if is_url(dst) or is_url(src):
-        return dst == src
+        return dst == src, False
     if cwd.abspath(dst) == cwd.abspath(src):
-        return True
-    try:  # one stat when the output does not exist yet (the usual case)
-        st = os.stat(dst)
-        return os.path.samestat(st, os.stat(src))
+        return True, True
+    try:  # one lstat when the output does not exist yet (the usual case)
+        st = os.lstat(dst)
     except OSError:
-        return False
+        return False, False
+    try:
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(dst)
+        return os.path.samestat(st, os.stat(src)), True
+    except OSError:
+        return False, True
 
 
 def _url_sources(
@@ -248,6 +259,7 @@ def plan(cfg: RunConfig, medium: Medium) -> Plan:
         else:
             sources.extend(_local_sources(item, cfg, wanted, exclude, ignored))
     jobs: list[Job] = []
+    existing: set[str] = set()
     claimed: dict[str, str] = {}
     prefix = _join_prefix(out)
     cwd = _Cwd()
@@ -266,9 +278,12 @@ def plan(cfg: RunConfig, medium: Medium) -> Plan:
                 error = None
                 if key in claimed:
                     error = f"output {dst} is also the output of {claimed[key]}; rename one input"
-                elif _same_file(dst, src, cwd):
-                    raise UsageError(f"the output for {src} would be the input file itself")
                 else:
+                    itself, found = _probe(dst, src, cwd)
+                    if itself:
+                        raise UsageError(f"the output for {src} would be the input file itself")
+                    if found and not cfg.overwrite:
+                        existing.add(dst)
                     claimed[key] = src
                 jobs.append(Job(src, dst, group + rel, copy, error, variant=variant))
-    return Plan(jobs, ignored, out)
+    return Plan(jobs, ignored, out, existing)

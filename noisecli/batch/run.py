@@ -35,7 +35,7 @@ def run_dataset(cfg: RunConfig, medium: Medium) -> Report:
         reporter.close()
         return report
     manifest = _open_manifest(cfg, the_plan)
-    driver = Driver(the_plan.jobs, cfg, medium)
+    driver = Driver(the_plan.jobs, cfg, medium, the_plan.existing)
     try:
         for result in driver.results():
             report.add(result)
@@ -52,6 +52,8 @@ def run_dataset(cfg: RunConfig, medium: Medium) -> Report:
     finally:
         reporter.close()
         the_plan.jobs = driver.jobs = []  # the manifest's final sort needs the memory
+        the_plan.existing = set()
+        driver.existing = None
         if manifest is not None:
             manifest.close()
             if manifest.error:

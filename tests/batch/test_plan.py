@@ -108,6 +108,23 @@ def test_output_that_is_a_file_is_refused(dataset: Any, tmp_path: Path) -> None:
         plan(cfg((str(root),), str(target)))
 
 
+def test_plan_records_the_outputs_that_exist(tmp_path: Path) -> None:
+    """Existing outputs are remembered as names (a dangling link too), not with --overwrite;
+    an output that links to its input is still the input itself."""
+    root, out = tmp_path / "in", tmp_path / "out"
+    for name in ("a", "b", "c", "d"):
+        write_image(root / f"{name}.png", synthetic_image(8, 8))
+    out.mkdir()
+    (out / "a.png").write_bytes(b"old")
+    os.symlink(out / "missing.png", out / "b.png")
+    p = plan(cfg((str(root),), str(out)))
+    assert p.existing == {str(out / "a.png"), str(out / "b.png")}
+    assert plan(cfg((str(root),), str(out), overwrite=True)).existing == set()
+    os.symlink(root / "d.png", out / "d.png")
+    with pytest.raises(UsageError, match="would be the input file itself"):
+        plan(cfg((str(root),), str(out), overwrite=True))
+
+
 @pytest.mark.parametrize(
     ("kw", "copy", "expected"),
     [
