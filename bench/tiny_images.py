@@ -7,7 +7,14 @@ noisecli (`-j 2`) and the peer (a 20-line `multiprocessing.Pool(2)` loop: imread
 Generator noise σ=25, clip, imwrite) run alternately, and the medians, their ratio and the
 difference per file are printed.
 
-    .venv/bin/python bench/tiny_images.py [--count 5000] [--reps 3]
+    .venv/bin/python bench/tiny_images.py [--count 5000] [--reps 3] [--tmp DIR]
+
+The outputs go to a new folder in the system's temp directory, or in DIR (``--tmp
+/dev/shm`` leaves the file system out: what remains is the CPU each output costs). Each
+run deletes the outputs of the run before: on an ext4 file system without a journal the
+inodes of deleted files are not reused for a few minutes, and creating files then costs
+much more (more for each file deleted recently), for both commands alike; that makes
+runs vary by a second or more on such a disk.
 """
 
 from __future__ import annotations
@@ -99,16 +106,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="images in the corpus")
     parser.add_argument("--reps", type=int, default=3, help="timed runs of each command")
+    parser.add_argument("--tmp", help="where the outputs go (default: the temp directory)")
     args = parser.parse_args()
     src = build_tiny(args.count)
-    base = Path(tempfile.mkdtemp(prefix="noisecli-tiny-bench-"))
+    base = Path(tempfile.mkdtemp(prefix="noisecli-tiny-bench-", dir=args.tmp))
     exe = str(BIN / "noisecli")
     options = ["--std", str(STD), "--seed", "1", "-j", "2", "-q", "--overwrite"]
     ours_argv = [exe, "image", str(src), "-o", str(base / "noisecli"), *options]
     ours = Command("noisecli -j 2", ours_argv, base / "noisecli", args.reps)
     peer_argv = [sys.executable, "-c", PEER, str(src), str(base / "peer")]
     peer = Command("Pool(2) loop", peer_argv, base / "peer", args.reps)
-    print(f"corpus {src} ({args.count} PNGs {SIDE}x{SIDE}x3), load before {load()}", flush=True)
+    print(
+        f"corpus {src} ({args.count} PNGs {SIDE}x{SIDE}x3), outputs in {base}, "
+        f"load before {load()}",
+        flush=True,
+    )
     try:
         run_side_by_side([ours, peer])
     finally:
