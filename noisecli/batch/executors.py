@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -55,6 +56,17 @@ def _run_batch(jobs: list[Job]) -> list[FileResult]:
             break
         results.append(process_file(job, cfg, work))
     return results
+
+
+@contextmanager
+def _stop_if_left(event: Any) -> Iterator[None]:
+    """Set the stop request when the block is left by an exception (the consumer of the
+    results went away): workers then start no further job before the pool shuts down."""
+    try:
+        yield
+    except BaseException:
+        event.set()
+        raise
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -127,12 +139,15 @@ def run_pool(
         medium.preload()
     while True:
         crashed: list[Job] = []
-        with ProcessPoolExecutor(
-            max_workers=cfg.jobs,
-            mp_context=_pool_context(),
-            initializer=_init_worker,
-            initargs=(event, medium, cfg),
-        ) as pool:
+        with (
+            ProcessPoolExecutor(
+                max_workers=cfg.jobs,
+                mp_context=_pool_context(),
+                initializer=_init_worker,
+                initargs=(event, medium, cfg),
+            ) as pool,
+            _stop_if_left(event),
+        ):
             pending: dict[Future[list[FileResult]], list[Job]] = {}
             while True:
                 # while suspects remain, run them alone to isolate the culprit

@@ -39,7 +39,7 @@ def _write_work(job: Job, cfg: RunConfig) -> FileResult:
     """A job that takes about two milliseconds and writes its output."""
     started = time.monotonic()
     time.sleep(0.002)
-    write_bytes_atomic(job.dst, job.rel.encode())
+    write_bytes_atomic(job.dst, repr(started).encode())
     return FileResult(job, "written", params={"pid": os.getpid(), "started": started})
 
 
@@ -102,6 +102,19 @@ def test_stop_mid_run_between_the_jobs_of_a_task(tmp_path: Path, recording: list
     assert not late
     written = sorted(os.listdir(tmp_path / "out"))
     assert written == sorted(os.path.basename(r.job.dst) for r in results)
+
+
+def test_results_left_unread_start_no_further_job(tmp_path: Path) -> None:
+    jobs, cfg = _jobs(tmp_path, 2000)
+    results = Driver(jobs, cfg, MEDIUM).results()
+    for _ in range(100):
+        next(results)
+    closed = time.monotonic()
+    results.close()
+    # the jobs started once the results were left (a task of ~25 jobs lasts 50 ms)
+    out = tmp_path / "out"
+    late = [n for n in os.listdir(out) if float((out / n).read_text()) > closed + 0.02]
+    assert not late
 
 
 def test_a_task_stops_before_its_next_job(monkeypatch: pytest.MonkeyPatch) -> None:
