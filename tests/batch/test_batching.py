@@ -132,10 +132,19 @@ def test_a_task_stops_before_its_next_job(monkeypatch: pytest.MonkeyPatch) -> No
     jobs = [Job(f"{i}", f"/nonexistent/{i}", f"{i}", 0) for i in range(10)]
     cancel.install(event)
     try:
-        results = executors._run_batch(jobs)
+        packed = executors._run_batch(executors._packed(jobs, executors._JOB_FIELDS))
     finally:
         cancel.install(None)
-    assert [r.job for r in results] == jobs[:3] == ran
+    assert [r.job for r in executors._results(jobs, packed)] == jobs[:3] == ran
+
+
+def test_tasks_travel_as_tuples_and_lose_nothing() -> None:
+    job = Job("in/a.png", "out/a.png", "a.png", 2, None, True, 1)
+    result = FileResult(job, "failed", "why", {"std": 1.5, "mono": True}, 0.25, 7, 0.5, True)
+    (values,) = executors._packed([job], executors._JOB_FIELDS)
+    assert Job(*values) == job
+    (back,) = executors._results([job], executors._packed([result], executors._RESULT_FIELDS))
+    assert back == result and back.job is job
 
 
 def test_pacer_sizes() -> None:
