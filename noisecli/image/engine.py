@@ -17,7 +17,7 @@ import numpy as np
 from noisecli.errors import UsageError
 from noisecli.noise import Noise
 from noisecli.noise.base import MediaInfo, NativeKernel, Prepared, Span
-from noisecli.ranges import clip_to_range, value_range
+from noisecli.ranges import clip_to_range, dtype_name, value_range
 from noisecli.rng.keys import OutputRandom
 
 SUPPORTED_IMAGE_DTYPES = ("uint8", "uint16", "float32")
@@ -194,7 +194,7 @@ def image_layout(array: np.ndarray) -> tuple[np.ndarray, int]:
         array = array[:, :, np.newaxis]
     if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
         raise UsageError(f"an image must be HxW or HxWxC with C in 1..4, got shape {array.shape}")
-    if array.dtype.name not in SUPPORTED_IMAGE_DTYPES:
+    if dtype_name(array.dtype) not in SUPPORTED_IMAGE_DTYPES:
         raise UsageError(
             f"image dtype {array.dtype} is not supported (use {', '.join(SUPPORTED_IMAGE_DTYPES)})"
         )
@@ -206,7 +206,7 @@ def image_info(array: np.ndarray) -> MediaInfo:
     """The :class:`MediaInfo` of an image array (any layout accepted by ``image_layout``)."""
     _, colour = image_layout(array)
     lo, hi, full = value_range(array.dtype, "image")
-    return MediaInfo("image", array.dtype.name, tuple(array.shape), colour, lo, hi, full)
+    return MediaInfo("image", dtype_name(array.dtype), tuple(array.shape), colour, lo, hi, full)
 
 
 def noise_image(

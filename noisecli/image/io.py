@@ -16,6 +16,7 @@ import numpy as np
 
 from noisecli.batch.medium import has_extension
 from noisecli.errors import InputError, OutputError
+from noisecli.ranges import dtype_name
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -189,7 +190,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.
         raise InputError(f"cannot decode {fmt.upper()}: {_cv_reason(exc)}") from None
     if array is None or array.size == 0:
         raise InputError(f"corrupt or undecodable {fmt.upper()} data")
-    if array.dtype.name not in ("uint8", "uint16", "float32"):
+    if dtype_name(array.dtype) not in ("uint8", "uint16", "float32"):
         raise InputError(f"unsupported sample type {array.dtype} (uint8, uint16, float32 only)")
     return array, fmt
 
@@ -202,7 +203,7 @@ def output_format(requested: str, source_format: str) -> str:
 def check_encodable(array: np.ndarray, fmt: str) -> None:
     """Raise OutputError when ``fmt`` cannot hold this image without loss of depth/alpha."""
     channels = 1 if array.ndim == 2 else array.shape[2]
-    if array.dtype.name not in FORMAT_DTYPES[fmt]:
+    if dtype_name(array.dtype) not in FORMAT_DTYPES[fmt]:
         kept = ", ".join(f for f, d in FORMAT_DTYPES.items() if array.dtype.name in d)
         raise OutputError(
             f"{fmt.upper()} cannot store {array.dtype} images; use --format {kept.split(', ')[0]}"
