@@ -722,64 +722,35 @@ AVX512_INLINE __m512 noise16(int v, const float *nz, const uint32_t *w, size_t i
     return _mm512_add_ps(_mm512_mul_ps(vs, z), vo);
 }
 
-AVX512_INLINE int64_t add_u8_avx512(ADD_ARGS(uint8_t))
-{
-    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    const __m512 vs = _mm512_set1_ps(scale), vo = _mm512_set1_ps(offset);
-    int64_t cnt = 0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512i xi = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(x + i)));
-        __m512 y = _mm512_add_ps(_mm512_cvtepi32_ps(xi), noise16(v, nz, w, i, vs, vo));
-        _mm_storeu_si128((__m128i *)(o + i),
-                         _mm512_cvtusepi32_epi8(clip_round16(y, vlo, vhi, &cnt)));
+/* The integer adds differ only in how 16 samples widen to int32 and narrow back (with
+ * saturation, though the clip already keeps every value in range). */
+#define ADD16_INT(T, NAME, LOAD, STORE)                                                        \
+    AVX512_INLINE int64_t add_##NAME##_avx512(ADD_ARGS(T))                                     \
+    {                                                                                          \
+        const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);                       \
+        const __m512 vs = _mm512_set1_ps(scale), vo = _mm512_set1_ps(offset);                  \
+        int64_t cnt = 0;                                                                       \
+        size_t i = 0;                                                                          \
+        for (; i + 16 <= n; i += 16) {                                                         \
+            __m512 y = _mm512_add_ps(_mm512_cvtepi32_ps(LOAD(x + i)),                          \
+                                     noise16(v, nz, w, i, vs, vo));                            \
+            STORE(o + i, clip_round16(y, vlo, vhi, &cnt));                                     \
+        }                                                                                      \
+        TAIL(add_##NAME##_generic, cnt, x, o);                                                 \
     }
-    TAIL(add_u8_generic, cnt, x, o);
-}
-
-AVX512_INLINE int64_t add_u16_avx512(ADD_ARGS(uint16_t))
-{
-    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    const __m512 vs = _mm512_set1_ps(scale), vo = _mm512_set1_ps(offset);
-    int64_t cnt = 0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512i xi = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(x + i)));
-        __m512 y = _mm512_add_ps(_mm512_cvtepi32_ps(xi), noise16(v, nz, w, i, vs, vo));
-        _mm256_storeu_si256((__m256i *)(o + i),
-                            _mm512_cvtusepi32_epi16(clip_round16(y, vlo, vhi, &cnt)));
-    }
-    TAIL(add_u16_generic, cnt, x, o);
-}
-
-AVX512_INLINE int64_t add_i16_avx512(ADD_ARGS(int16_t))
-{
-    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    const __m512 vs = _mm512_set1_ps(scale), vo = _mm512_set1_ps(offset);
-    int64_t cnt = 0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512i xi = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(x + i)));
-        __m512 y = _mm512_add_ps(_mm512_cvtepi32_ps(xi), noise16(v, nz, w, i, vs, vo));
-        _mm256_storeu_si256((__m256i *)(o + i),
-                            _mm512_cvtsepi32_epi16(clip_round16(y, vlo, vhi, &cnt)));
-    }
-    TAIL(add_i16_generic, cnt, x, o);
-}
-
-AVX512_INLINE int64_t add_i32_avx512(ADD_ARGS(int32_t))
-{
-    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    const __m512 vs = _mm512_set1_ps(scale), vo = _mm512_set1_ps(offset);
-    int64_t cnt = 0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 y = _mm512_cvtepi32_ps(_mm512_loadu_si512(x + i));
-        y = _mm512_add_ps(y, noise16(v, nz, w, i, vs, vo));
-        _mm512_storeu_si512(o + i, clip_round16(y, vlo, vhi, &cnt));
-    }
-    TAIL(add_i32_generic, cnt, x, o);
-}
+#define LOAD_U8(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p)))
+#define LOAD_U16(p) _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p)))
+#define LOAD_I16(p) _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(p)))
+#define LOAD_I32(p) _mm512_loadu_si512(p)
+#define STORE_U8(p, r) _mm_storeu_si128((__m128i *)(p), _mm512_cvtusepi32_epi8(r))
+#define STORE_U16(p, r) _mm256_storeu_si256((__m256i *)(p), _mm512_cvtusepi32_epi16(r))
+#define STORE_I16(p, r) _mm256_storeu_si256((__m256i *)(p), _mm512_cvtsepi32_epi16(r))
+#define STORE_I32(p, r) _mm512_storeu_si512(p, r)
+ADD16_INT(uint8_t, u8, LOAD_U8, STORE_U8)
+ADD16_INT(uint16_t, u16, LOAD_U16, STORE_U16)
+ADD16_INT(int16_t, i16, LOAD_I16, STORE_I16)
+ADD16_INT(int32_t, i32, LOAD_I32, STORE_I32)
+#undef ADD16_INT
 
 /* Floats: NaN passes through, so the clip is two compares and two blends, as clip8. */
 AVX512_INLINE int64_t add_f32_avx512(ADD_ARGS(float))
