@@ -102,29 +102,34 @@ def build_tiny(count: int) -> Path:
     return folder
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=5000, help="images in the corpus")
-    parser.add_argument("--reps", type=int, default=3, help="timed runs of each command")
-    parser.add_argument("--tmp", help="where the outputs go (default: the temp directory)")
-    args = parser.parse_args()
-    src = build_tiny(args.count)
-    base = Path(tempfile.mkdtemp(prefix="noisecli-tiny-bench-", dir=args.tmp))
+def compare(count: int, reps: int, tmp: str | None = None) -> tuple[Command, Command]:
+    """noisecli and the peer on ``count`` tiny PNGs, alternately, ``reps`` timed runs each."""
+    src = build_tiny(count)
+    base = Path(tempfile.mkdtemp(prefix="noisecli-tiny-bench-", dir=tmp))
     exe = str(BIN / "noisecli")
     options = ["--std", str(STD), "--seed", "1", "-j", "2", "-q", "--overwrite"]
     ours_argv = [exe, "image", str(src), "-o", str(base / "noisecli"), *options]
-    ours = Command("noisecli -j 2", ours_argv, base / "noisecli", args.reps)
+    ours = Command("noisecli -j 2", ours_argv, base / "noisecli", reps)
     peer_argv = [sys.executable, "-c", PEER, str(src), str(base / "peer")]
-    peer = Command("Pool(2) loop", peer_argv, base / "peer", args.reps)
+    peer = Command("Pool(2) loop", peer_argv, base / "peer", reps)
     print(
-        f"corpus {src} ({args.count} PNGs {SIDE}x{SIDE}x3), outputs in {base}, "
-        f"load before {load()}",
+        f"corpus {src} ({count} PNGs {SIDE}x{SIDE}x3), outputs in {base}, load before {load()}",
         flush=True,
     )
     try:
         run_side_by_side([ours, peer])
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    return ours, peer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000, help="images in the corpus")
+    parser.add_argument("--reps", type=int, default=3, help="timed runs of each command")
+    parser.add_argument("--tmp", help="where the outputs go (default: the temp directory)")
+    args = parser.parse_args()
+    ours, peer = compare(args.count, args.reps, args.tmp)
     for cmd in (ours, peer):
         s = cmd.samples
         print(
