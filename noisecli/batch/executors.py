@@ -22,6 +22,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from noisecli.batch import cancel
+from noisecli.batch.allocator import keep_freed_memory
 from noisecli.batch.job import FileResult, Job, process_file
 from noisecli.batch.medium import Medium
 from noisecli.config import RunConfig
@@ -41,6 +42,7 @@ def _init_worker(event: Any, medium: Medium, cfg: RunConfig) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cancel.install(event)
+    keep_freed_memory()
     _worker = (cfg, medium.work)
     medium.worker_init()
 
