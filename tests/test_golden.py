@@ -86,14 +86,45 @@ def _numpy_features(env: dict[str, str]) -> str:
         {"NPY_DISABLE_CPU_FEATURES": NO_AVX512},
         {"NPY_DISABLE_CPU_FEATURES": NO_AVX2},
         {"NPY_DISABLE_CPU_FEATURES": NO_AVX2, "NOISECLI_PURE": "1"},
+        {"NOISECLI_ISA": "generic"},
+        {"NOISECLI_ISA": "avx2", "NPY_DISABLE_CPU_FEATURES": NO_AVX512},
     ],
-    ids=["numpy-twin", "no-avx512", "no-avx2", "twin-no-avx2"],
+    ids=["numpy-twin", "no-avx512", "no-avx2", "twin-no-avx2", "kernel-scalar", "kernel-avx2"],
 )
 def test_same_digests_with_the_twin_and_without_simd(env: dict[str, str]) -> None:
+    isa = env.get("NOISECLI_ISA")
+    if isa is not None:
+        if kernels._MOD is None or isa not in kernels._MOD.available():
+            if os.environ.get("CI") == "true" and isa == "generic":
+                pytest.fail("CI builds the compiled kernel")
+            pytest.skip(f"the kernel's {isa} path is not available here")
+        assert _active(env) == f"compiled ({isa})"
     if "X86_V3" in env.get("NPY_DISABLE_CPU_FEATURES", ""):
         # the switch must really change numpy's dispatch, else the test proves nothing
         assert "'X86_V3'" not in _numpy_features(env)
     assert _differences(_in_subprocess(env), stored()) == []
+
+
+def _active(env: dict[str, str]) -> str:
+    code = "from noisecli.rng import kernels; print(kernels.ACTIVE)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_a_code_path_the_cpu_lacks_is_refused() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import noisecli.rng.kernels"],
+        env={**os.environ, "NOISECLI_ISA": "avx1024"},
+        capture_output=True,
+        text=True,
+    )
+    if kernels._MOD is None:
+        assert proc.returncode == 0  # no compiled kernel: nothing to choose
+    else:
+        assert proc.returncode != 0 and "NOISECLI_ISA=avx1024: this CPU runs" in proc.stderr
 
 
 def test_the_twin_is_really_used_when_forced() -> None:

@@ -1,9 +1,10 @@
 """Variates and fused add kernels: a compiled path and its numpy twin, byte-identical.
 
 The compiled extension ``noisecli.rng._kernel`` is used when it imports and the environment
-does not set ``NOISECLI_PURE=1``; :data:`ACTIVE` names the path in use. Both paths compute
-exactly the same IEEE float32 operations in the same order (no FMA), so every output is a
-pure function of (stream, position) on every CPU and SIMD level.
+does not set ``NOISECLI_PURE=1``; :data:`ACTIVE` names the path in use: the best of AVX-512,
+AVX2 and scalar code the CPU runs, or the one ``NOISECLI_ISA`` names (``avx2``, ``generic``).
+All paths compute exactly the same IEEE float32 operations in the same order (no FMA), so
+every output is a pure function of (stream, position) on every CPU and SIMD level.
 
 Fused add (``add_normal`` / ``add_uniform``), for flat sample index ``j`` of ``x`` and word
 ``w = stream word (start + j // repeat)``, all in float32 (``scale, offset, lo, hi`` first
@@ -222,6 +223,14 @@ def _load_compiled() -> ModuleType | None:
         mod.set_table(np.ascontiguousarray(TABLE, dtype="<f4").tobytes())
     except (ValueError, RuntimeError):
         return None
+    isa = os.environ.get("NOISECLI_ISA", "")
+    if isa:  # a narrower code path, to compare paths on one machine (same bytes)
+        try:
+            mod.set_isa(isa)
+        except ValueError:
+            raise RuntimeError(
+                f"NOISECLI_ISA={isa}: this CPU runs {', '.join(mod.available())}"
+            ) from None
     return mod
 
 
