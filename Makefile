@@ -45,6 +45,9 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format noisecli tests bench
 
 bench: $(STAMP) ## benchmarks (ratios against the codec floor); BENCH_ARGS=--quick for a short run
+	@# byte-compiled, as an installed wheel is (an editable install is not, and with
+	@# PYTHONDONTWRITEBYTECODE set every process would compile noisecli anew)
+	$(PY) -m compileall -q noisecli
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean: ## remove the virtual environment and generated files
