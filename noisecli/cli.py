@@ -377,7 +377,9 @@ def run_batch(media: str, options: dict[str, Any], extra: Callable[[], dict[str,
 
     def action() -> int:
         from noisecli.api.dataset import process_dataset
+        from noisecli.batch.allocator import keep_freed_memory
 
+        keep_freed_memory()  # this process is ours: -j 1 runs its files here
         noise = choose_noise(media, noise_name, noise_given, values, recipe, sweep)
         seed = shared.pop("seed")
         cfg = RunConfig(

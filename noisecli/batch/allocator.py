@@ -7,7 +7,8 @@ buffers anew, page by page: measured 640 000 page faults for 200 1080p JPEGs in 
 workers (3200 per file), a quarter of their CPU time, against 26 000 with the thresholds
 fixed. Fixed thresholds keep blocks under ``MMAP_THRESHOLD`` on the heap and the heap's
 free top up to ``TRIM_THRESHOLD``, so the next file reuses resident memory. Only for the
-processes noisecli starts (pool workers); a caller's own process is left as it is.
+processes noisecli owns (pool workers, and the command line's own process); a Python
+caller of ``process_dataset`` keeps its allocator as it is.
 """
 
 from __future__ import annotations

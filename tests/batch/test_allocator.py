@@ -79,3 +79,24 @@ def test_every_pool_worker_keeps_freed_memory(monkeypatch: pytest.MonkeyPatch) -
         executors.cancel.install(None)
         executors._worker = None
     assert calls == [True]
+
+
+def test_the_command_line_tunes_its_own_process(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-j 1`` noises its files in the command's own process, which noisecli owns."""
+    import cv2
+    import numpy as np
+    from click.testing import CliRunner
+
+    from noisecli.batch import allocator
+    from noisecli.cli import main
+
+    calls: list[bool] = []
+    monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append(True) or True)
+    (tmp_path / "in").mkdir()
+    cv2.imwrite(str(tmp_path / "in" / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    args = ["image", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1", "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert calls == [True] and (tmp_path / "out" / "a.png").is_file()
