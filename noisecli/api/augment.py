@@ -802,14 +802,7 @@ class Augmenter:
             plan = analyse(
                 source, spec.noise, layout, spec.options, self.seed, sample_key_bytes(part)
             )
-            done = 0
-
-            def write(block: np.ndarray, out: np.ndarray = out) -> None:
-                nonlocal done
-                out[done : done + len(block)] = block
-                done += len(block)
-
-            params.append(dict(render(plan, source, write).params))
+            params.append(dict(render(plan, source, out).params))
         return params
 
 

@@ -541,11 +541,15 @@ class Mixer:
         self._added.add(x)
         return self._write.cast(y)
 
-    def mix_stream(self, block: np.ndarray, stream: NoiseStream) -> np.ndarray:
+    def mix_stream(
+        self, block: np.ndarray, stream: NoiseStream, into: np.ndarray | None = None
+    ) -> np.ndarray:
         """:meth:`mix` of ``block`` and the stream's next frames, fused when the stream can
-        (white noise on 16-bit PCM: the same bytes, one pass instead of six)."""
+        (white noise on 16-bit PCM: the same bytes, one pass instead of six); written into
+        ``into`` (the output's place) when given and C-contiguous, and returned."""
         if self.fusable:
-            out = np.empty_like(block)
+            direct = into is not None and into.flags.c_contiguous
+            out = into if direct and into is not None else np.empty_like(block)
             clipped = stream.add_into(block, out, self._n_factor, *self._bounds)
             if clipped is not None:
                 if self.signal is not None:
@@ -578,12 +582,30 @@ class MixStats:
         return self.clipped / self.values if self.values else 0.0
 
 
-def render(plan: MixPlan, source: BlockSource, write: Callable[[np.ndarray], None]) -> MixStats:
-    """Last pass: write ``s·(x + g·n)`` in the output format, block by block.
+def render(
+    plan: MixPlan, source: BlockSource, sink: Callable[[np.ndarray], None] | np.ndarray
+) -> MixStats:
+    """Last pass: write ``s·(x + g·n)`` in the output format, block by block, to ``sink``:
+    a function taking each block, or the ``(frames, channels)`` array to fill.
 
     The manifest gets the levels actually reached, measured on the written values
     (before any lossy encoder): ``snr_reached_db`` and ``noise_rms_dbfs``.
     """
+    done = 0
+
+    def place(block: np.ndarray) -> np.ndarray | None:
+        """Where ``block``'s output goes when the sink is an array (None for a function)."""
+        return sink[done : done + len(block)] if isinstance(sink, np.ndarray) else None
+
+    def write(out: np.ndarray, dest: np.ndarray | None) -> None:
+        nonlocal done
+        if dest is None:
+            assert callable(sink)
+            sink(out)
+        elif out is not dest:
+            dest[...] = out
+        done += len(out)
+
     layout, opts = plan.layout, plan.opts
     mixer = Mixer(layout, opts, plan.gain, plan.scale, plan.signal_power is None)
     stats = MixStats(dict(plan.params))
@@ -591,12 +613,13 @@ def render(plan: MixPlan, source: BlockSource, write: Callable[[np.ndarray], Non
         last_steps = RecipePass(plan.noise, layout, opts, plan.seed, plan.key)
         meters = [PowerMeter(layout.channels) for _ in last_steps.steps]
         for block, n in last_steps.pairs(source, plan.gains, meters):
-            write(mixer.mix(block, n))
+            write(mixer.mix(block, n), place(block))
     else:
         last = NoisePass(plan.noise, layout, opts, plan.seed, plan.key)
         tile = FUSED_TILE_VALUES if mixer.fusable else TILE_VALUES
         for block in last.tiles(source, tile):
-            write(mixer.mix_stream(block, last.stream))
+            dest = place(block)
+            write(mixer.mix_stream(block, last.stream, dest), dest)
     stats.values, stats.clipped = mixer.values, mixer.clipped
     signal_power = mixer.signal.mean if mixer.signal is not None else plan.signal_power or 0.0
     if isinstance(plan.noise, Recipe):
@@ -689,12 +712,5 @@ def noise_samples(
     source = ArraySource(view, chunk or DEFAULT_CHUNK_FRAMES)
     plan = analyse(source, noise, layout, opts, seed, sample_key(0))
     out = np.empty_like(view)
-    done = 0
-
-    def write(block: np.ndarray) -> None:
-        nonlocal done
-        out[done : done + len(block)] = block
-        done += len(block)
-
-    render(plan, source, write)
+    render(plan, source, out)
     return out.reshape(array.shape)

@@ -22,7 +22,7 @@ from noisecli.audio.mix import (
 from noisecli.batch.cancel import Stopped, install
 from noisecli.config import AudioOptions
 from noisecli.errors import ClippingError, InputError, SilentInputError, UsageError
-from noisecli.noise import White
+from noisecli.noise import Pink, White
 from noisecli.noise.colour import ColourStream
 from noisecli.rng.keys import file_key
 from tests.audio_support import StopAfter, rms_dbfs, snr_db, speech_like, write
@@ -268,6 +268,22 @@ def test_fused_white_mix_gives_the_unfused_bytes_and_stats(
     assert calls and all(calls)  # the fused pass really ran
     monkeypatch.setattr(ColourStream, "add_into", lambda self, *args: None)
     assert run() == fused
+
+
+@pytest.mark.parametrize("noise", [White(), Pink()])
+def test_render_into_an_array_writes_what_a_sink_function_gets(noise: object) -> None:
+    """The fused path writes straight into the array; the unfused one copies: same bytes."""
+    x = np.round(speech_like(50_001, 16000, 2) * 30000).astype(np.int16)
+    layout = Layout(SampleFormat("int16", 16), SampleFormat("int16", 16), 2, 16000, len(x))
+    opts = AudioOptions.from_values(level="-25")
+    source = ArraySource(x, 7000)
+    plan = analyse(source, noise, layout, opts, 3, file_key("r.wav", 0))  # type: ignore[arg-type]
+    blocks: list[np.ndarray] = []
+    by_function = render(plan, source, blocks.append)
+    into = np.full_like(x, 12345)
+    by_array = render(plan, source, into)
+    assert np.concatenate(blocks).tobytes() == into.tobytes()
+    assert by_function.params == by_array.params
 
 
 # -- recipes: each step at its own level against the clean input --------------------------------
