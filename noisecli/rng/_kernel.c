@@ -382,38 +382,10 @@ AVX2 static inline int64_t hsum_neg(__m256i c)
     return s;
 }
 
-/* The noise of 8 values: loaded from nz, or (nz == NULL) made here from 8 words, as
- * variate_avx2 makes it (scale * z + offset), without the round trip through memory. */
-#define AVX2_INLINE AVX2 static inline __attribute__((always_inline))
-AVX2_INLINE __m256 noise8(int v, const float *nz, const uint32_t *w, size_t i, __m256 vs,
-                          __m256 vo)
-{
-    if (nz != NULL)
-        return _mm256_loadu_ps(nz + i);
-    __m256i u = _mm256_loadu_si256((const __m256i *)(w + i));
-    __m256 z = v == V_NORMAL ? normal8(u) : symmetric8(u);
-    return _mm256_add_ps(_mm256_mul_ps(vs, z), vo);
-}
-
-/* The generic tail of an add: from nz, or from the words through variate_generic first. */
-#define TAIL(GENERIC, CNT, xs, os)                                                             \
-    do {                                                                                       \
-        float t_[32] = {0};                                                                    \
-        if (nz == NULL) {                                                                      \
-            variate_generic(v, w + i, t_, n - i, scale, offset);                               \
-            return CNT + GENERIC(xs + i, os + i, t_, n - i, lo, hi);                           \
-        }                                                                                      \
-        return CNT + GENERIC(xs + i, os + i, nz + i, n - i, lo, hi);                           \
-    } while (0)
-
-#define ADD_ARGS(T)                                                                            \
-    int v, const T *x, T *o, const float *nz, const uint32_t *w, size_t n, float scale,        \
-        float offset, float lo, float hi
-
-AVX2_INLINE int64_t add_u8_avx2(ADD_ARGS(uint8_t))
+AVX2 static int64_t add_u8_avx2(const uint8_t *x, uint8_t *o, const float *nz, size_t n,
+                                float lo, float hi)
 {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    const __m256 vs = _mm256_set1_ps(scale), vo = _mm256_set1_ps(offset);
     __m256i cnt = _mm256_setzero_si256();
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -423,7 +395,7 @@ AVX2_INLINE int64_t add_u8_avx2(ADD_ARGS(uint8_t))
         __m128i src[4] = {xb, _mm_srli_si128(xb, 8), xb2, _mm_srli_si128(xb2, 8)};
         for (int q = 0; q < 4; q++) {
             __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(src[q]));
-            y = _mm256_add_ps(y, noise8(v, nz, w, i + 8 * q, vs, vo));
+            y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
             r[q] = clip_round8(y, vlo, vhi, &cnt);
         }
         __m256i a = _mm256_packs_epi32(r[0], r[1]); /* 0-3 8-11 | 4-7 12-15 (per lane) */
@@ -432,13 +404,13 @@ AVX2_INLINE int64_t add_u8_avx2(ADD_ARGS(uint8_t))
         c = _mm256_permutevar8x32_epi32(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
         _mm256_storeu_si256((__m256i *)(o + i), c);
     }
-    TAIL(add_u8_generic, hsum_neg(cnt), x, o);
+    return hsum_neg(cnt) + add_u8_generic(x + i, o + i, nz + i, n - i, lo, hi);
 }
 
-AVX2_INLINE int64_t add_u16_avx2(ADD_ARGS(uint16_t))
+AVX2 static int64_t add_u16_avx2(const uint16_t *x, uint16_t *o, const float *nz, size_t n,
+                                 float lo, float hi)
 {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    const __m256 vs = _mm256_set1_ps(scale), vo = _mm256_set1_ps(offset);
     __m256i cnt = _mm256_setzero_si256();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -446,20 +418,20 @@ AVX2_INLINE int64_t add_u16_avx2(ADD_ARGS(uint16_t))
         for (int q = 0; q < 2; q++) {
             __m128i xv = _mm_loadu_si128((const __m128i *)(x + i + 8 * q));
             __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(xv));
-            y = _mm256_add_ps(y, noise8(v, nz, w, i + 8 * q, vs, vo));
+            y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
             r[q] = clip_round8(y, vlo, vhi, &cnt);
         }
         __m256i c = _mm256_packus_epi32(r[0], r[1]);
         c = _mm256_permute4x64_epi64(c, 0xD8);
         _mm256_storeu_si256((__m256i *)(o + i), c);
     }
-    TAIL(add_u16_generic, hsum_neg(cnt), x, o);
+    return hsum_neg(cnt) + add_u16_generic(x + i, o + i, nz + i, n - i, lo, hi);
 }
 
-AVX2_INLINE int64_t add_i16_avx2(ADD_ARGS(int16_t))
+AVX2 static int64_t add_i16_avx2(const int16_t *x, int16_t *o, const float *nz, size_t n,
+                                 float lo, float hi)
 {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    const __m256 vs = _mm256_set1_ps(scale), vo = _mm256_set1_ps(offset);
     __m256i cnt = _mm256_setzero_si256();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -467,65 +439,59 @@ AVX2_INLINE int64_t add_i16_avx2(ADD_ARGS(int16_t))
         for (int q = 0; q < 2; q++) {
             __m128i xv = _mm_loadu_si128((const __m128i *)(x + i + 8 * q));
             __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(xv));
-            y = _mm256_add_ps(y, noise8(v, nz, w, i + 8 * q, vs, vo));
+            y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i + 8 * q));
             r[q] = clip_round8(y, vlo, vhi, &cnt);
         }
         __m256i c = _mm256_packs_epi32(r[0], r[1]);
         c = _mm256_permute4x64_epi64(c, 0xD8);
         _mm256_storeu_si256((__m256i *)(o + i), c);
     }
-    TAIL(add_i16_generic, hsum_neg(cnt), x, o);
+    return hsum_neg(cnt) + add_i16_generic(x + i, o + i, nz + i, n - i, lo, hi);
 }
 
-AVX2_INLINE int64_t add_i32_avx2(ADD_ARGS(int32_t))
+AVX2 static int64_t add_i32_avx2(const int32_t *x, int32_t *o, const float *nz, size_t n,
+                                 float lo, float hi)
 {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    const __m256 vs = _mm256_set1_ps(scale), vo = _mm256_set1_ps(offset);
     __m256i cnt = _mm256_setzero_si256();
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 y = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(x + i)));
-        y = _mm256_add_ps(y, noise8(v, nz, w, i, vs, vo));
+        y = _mm256_add_ps(y, _mm256_loadu_ps(nz + i));
         _mm256_storeu_si256((__m256i *)(o + i), clip_round8(y, vlo, vhi, &cnt));
     }
-    TAIL(add_i32_generic, hsum_neg(cnt), x, o);
+    return hsum_neg(cnt) + add_i32_generic(x + i, o + i, nz + i, n - i, lo, hi);
 }
 
-AVX2_INLINE int64_t add_f32_avx2(ADD_ARGS(float))
+AVX2 static int64_t add_f32_avx2(const float *x, float *o, const float *nz, size_t n, float lo,
+                                 float hi)
 {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    const __m256 vs = _mm256_set1_ps(scale), vo = _mm256_set1_ps(offset);
     __m256i cnt = _mm256_setzero_si256();
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        __m256 y = _mm256_add_ps(_mm256_loadu_ps(x + i), noise8(v, nz, w, i, vs, vo));
+        __m256 y = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(nz + i));
         _mm256_storeu_ps(o + i, clip8(y, vlo, vhi, &cnt));
     }
-    TAIL(add_f32_generic, hsum_neg(cnt), x, o);
+    return hsum_neg(cnt) + add_f32_generic(x + i, o + i, nz + i, n - i, lo, hi);
 }
 
-/* One dtype's add, specialised for a noise buffer (nz) or for words of variate V. */
-#define ADD_SWITCH(ISA, V, NZ, W)                                                              \
-    switch (dt) {                                                                              \
-    case D_U8:                                                                                 \
-        return add_u8_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                         \
-    case D_U16:                                                                                \
-        return add_u16_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
-    case D_I16:                                                                                \
-        return add_i16_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
-    case D_I32:                                                                                \
-        return add_i32_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
-    default:                                                                                   \
-        return add_f32_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
-    }
-
-AVX2 static int64_t add_avx2(int dt, const void *x, void *o, const float *nz, size_t n, float lo,
-                             float hi)
+static int64_t add_avx2(int dt, const void *x, void *o, const float *nz, size_t n, float lo,
+                        float hi)
 {
-    const float scale = 1.0f, offset = 0.0f;
-    ADD_SWITCH(avx2, V_RAW, nz, NULL)
+    switch (dt) {
+    case D_U8:
+        return add_u8_avx2(x, o, nz, n, lo, hi);
+    case D_U16:
+        return add_u16_avx2(x, o, nz, n, lo, hi);
+    case D_I16:
+        return add_i16_avx2(x, o, nz, n, lo, hi);
+    case D_I32:
+        return add_i32_avx2(x, o, nz, n, lo, hi);
+    default:
+        return add_f32_avx2(x, o, nz, n, lo, hi);
+    }
 }
-
 
 /* ---------------------------------------------------------------- AVX-512 path */
 
@@ -722,6 +688,21 @@ AVX512_INLINE __m512 noise16(int v, const float *nz, const uint32_t *w, size_t i
     return _mm512_add_ps(_mm512_mul_ps(vs, z), vo);
 }
 
+/* The generic tail of an AVX-512 add: from nz, or from the words through variate_generic. */
+#define TAIL(GENERIC, CNT, xs, os)                                                             \
+    do {                                                                                       \
+        float t_[32] = {0};                                                                    \
+        if (nz == NULL) {                                                                      \
+            variate_generic(v, w + i, t_, n - i, scale, offset);                               \
+            return CNT + GENERIC(xs + i, os + i, t_, n - i, lo, hi);                           \
+        }                                                                                      \
+        return CNT + GENERIC(xs + i, os + i, nz + i, n - i, lo, hi);                           \
+    } while (0)
+
+#define ADD_ARGS(T)                                                                            \
+    int v, const T *x, T *o, const float *nz, const uint32_t *w, size_t n, float scale,        \
+        float offset, float lo, float hi
+
 /* The integer adds differ only in how 16 samples widen to int32 and narrow back (with
  * saturation, though the clip already keeps every value in range). */
 #define ADD16_INT(T, NAME, LOAD, STORE)                                                        \
@@ -771,6 +752,21 @@ AVX512_INLINE int64_t add_f32_avx512(ADD_ARGS(float))
 }
 #undef TAIL
 #undef ADD_ARGS
+
+/* One dtype's add, specialised for a noise buffer (nz) or for words of variate V. */
+#define ADD_SWITCH(ISA, V, NZ, W)                                                              \
+    switch (dt) {                                                                              \
+    case D_U8:                                                                                 \
+        return add_u8_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                         \
+    case D_U16:                                                                                \
+        return add_u16_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
+    case D_I16:                                                                                \
+        return add_i16_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
+    case D_I32:                                                                                \
+        return add_i32_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
+    default:                                                                                   \
+        return add_f32_##ISA(V, x, o, NZ, W, n, scale, offset, lo, hi);                        \
+    }
 
 AVX512 static int64_t add_avx512(int dt, const void *x, void *o, const float *nz, size_t n,
                                  float lo, float hi)
