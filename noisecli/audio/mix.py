@@ -548,8 +548,7 @@ class Mixer:
         (white noise on 16-bit PCM: the same bytes, one pass instead of six); written into
         ``into`` (the output's place) when given and C-contiguous, and returned."""
         if self.fusable:
-            direct = into is not None and into.flags.c_contiguous
-            out = into if direct and into is not None else np.empty_like(block)
+            out = into if into is not None and into.flags.c_contiguous else np.empty_like(block)
             clipped = stream.add_into(block, out, self._n_factor, *self._bounds)
             if clipped is not None:
                 if self.signal is not None:

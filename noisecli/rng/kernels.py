@@ -71,7 +71,8 @@ DTYPES: dict[np.dtype[Any], int] = {
 }
 _NORMAL, _UNIFORM = 0, 1
 _CHUNK = 1 << 15  # samples per numpy chunk (about 128 KiB of float32)
-_SQUARES_BLOCK = 1 << 17  # values per compiled square sum: each term < 2**46, sum < 2**63
+_SQUARES_BLOCK = 1 << 17  # values per compiled normal square sum: terms < 2**46, sum < 2**63
+_I16_BLOCK = 1 << 29  # values per compiled int16 square sum (the C side takes fewer than 2**31)
 SQUARE_SCALE = 2.0**40  # z² < 41 (|z| < 6.4): z²·2**40 < 2**46
 
 
@@ -264,11 +265,9 @@ class _Compiled:
 
     def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int:
         total = 0
-        for a in range(0, x.size, _SQUARES_BLOCK << 12):
-            total += self.mod.square_sum_i16(
-                x[a : a + (_SQUARES_BLOCK << 12)],
-                None if y is None else y[a : a + (_SQUARES_BLOCK << 12)],
-            )
+        for a in range(0, x.size, _I16_BLOCK):
+            part = slice(a, a + _I16_BLOCK)
+            total += self.mod.square_sum_i16(x[part], None if y is None else y[part])
         return total
 
     def add(

@@ -14,14 +14,10 @@ from noisecli.rng import kernels
 from noisecli.rng.kernels import SQUARE_SCALE
 from noisecli.rng.philox import Stream
 
-__all__ = ["SQUARE_SCALE", "normal_mean_square", "normal_square_sum"]
-
-
-def normal_square_sum(stream: Stream, start: int, count: int) -> int:
-    """``Σ floor(z_j² · 2**40)`` over stream positions ``start .. start+count-1``."""
-    return kernels.normal_square_sum(stream, start, count)
+__all__ = ["SQUARE_SCALE", "normal_mean_square"]
 
 
 def normal_mean_square(stream: Stream, start: int, count: int) -> float:
     """Mean of ``z²`` over ``count`` positions from ``start`` (see the module docstring)."""
-    return normal_square_sum(stream, start, count) / SQUARE_SCALE / count if count else 0.0
+    total = kernels.normal_square_sum(stream, start, count)
+    return total / SQUARE_SCALE / count if count else 0.0
