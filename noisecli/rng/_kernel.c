@@ -898,11 +898,19 @@ static void noise_at(int v, const nc_key *k, uint64_t block, int phase, size_t n
 
 static const size_t itemsize[5] = {1, 2, 2, 4, 4};
 
+/* scale * z + offset, as the variates compute it (no FMA: -ffp-contract=off) */
+static void scaled(const float *z, float *out, size_t n, float scale, float offset)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = scale * z[i] + offset;
+}
+
 /* Noise for words [pos, pos + nwords) added to samples x[0 .. n): sample j uses word
- * pos + j / repeat. Returns the clipped count. */
+ * pos + j / repeat, or, when z is given, the value z[j / repeat] (normals made before, so
+ * that a second pass need not make them again). Returns the clipped count. */
 static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc_key *k,
                        uint64_t block, int phase, float scale, float offset, float lo, float hi,
-                       size_t repeat)
+                       size_t repeat, const float *z)
 {
     float nz[CHUNK + 8] __attribute__((aligned(32))); /* + 8: expand_avx2 may read past */
     float ex[CHUNK] __attribute__((aligned(32)));
@@ -916,7 +924,7 @@ static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc
 #if NC_X86
         /* AVX-512: variate and add fused in registers (with AVX2 the same fusion measured a
          * few per cent slower than the round trip through nz: fewer registers) */
-        if (isa == ISA_AVX512 && repeat == 1) {
+        if (isa == ISA_AVX512 && repeat == 1 && z == NULL) {
             uint32_t w[CHUNK] __attribute__((aligned(64)));
             words_at(k, block, phase, nw, w);
             clipped += add_words_avx512(v, dt, x + j * isz, o + j * isz, w, nw, scale, offset, lo,
@@ -927,7 +935,11 @@ static int64_t add_run(int v, int dt, const char *x, char *o, size_t n, const nc
             continue;
         }
 #endif
-        noise_at(v, k, block, phase, nw, nz, scale, offset);
+        if (z != NULL) {
+            scaled(z, nz, nw, scale, offset);
+            z += nw;
+        } else
+            noise_at(v, k, block, phase, nw, nz, scale, offset);
         block += nw / 4;
         phase += (int)(nw % 4);
         if (phase >= 4) {
@@ -995,6 +1007,28 @@ typedef uint32_t __attribute__((may_alias)) u32_alias;
         }                                                                                      \
         return s;                                                                              \
     }
+/* The same sum in float64: (z · 2**20)² is z² · 2**40 exactly (a float32 times a power of
+ * two, then a 48-bit product), so its truncation is the same integer; with AVX-512DQ
+ * the conversion is one instruction for 8 lanes. */
+#define SQUARES_NORMAL_F64_BODY                                                                \
+    {                                                                                          \
+        int64_t s = 0;                                                                         \
+        for (size_t i = 0; i < n; i++) {                                                       \
+            double y = (double)(z[i] * 0x1p20f);                                               \
+            s += (int64_t)(y * y);                                                             \
+        }                                                                                      \
+        return (uint64_t)s;                                                                    \
+    }
+/* The largest |z| of float32 values, as the bits of |z| (NaN above every finite value) */
+#define TOP_BODY                                                                               \
+    {                                                                                          \
+        int32_t t = 0;                                                                         \
+        for (size_t i = 0; i < n; i++) {                                                       \
+            int32_t a = (int32_t)(u[i] & 0x7FFFFFFFu);                                         \
+            t = a > t ? a : t;                                                                 \
+        }                                                                                      \
+        return t;                                                                              \
+    }
 /* Σ x² or Σ (y - x)² of int16 values, exact (each term < 2**32; n < 2**31). */
 #define SQUARES_I16_BODY                                                                       \
     {                                                                                          \
@@ -1015,10 +1049,13 @@ typedef uint32_t __attribute__((may_alias)) u32_alias;
 
 static uint64_t squares_normal_generic(const u32_alias *z, size_t n) SQUARES_NORMAL_BODY;
 static uint64_t squares_i16_generic(const int16_t *x, const int16_t *y, size_t n) SQUARES_I16_BODY;
+static int32_t top_generic(const u32_alias *u, size_t n) TOP_BODY;
 #if NC_X86
 AVX2 static uint64_t squares_normal_avx2(const u32_alias *z, size_t n) SQUARES_NORMAL_BODY;
 AVX2 static uint64_t squares_i16_avx2(const int16_t *x, const int16_t *y, size_t n) SQUARES_I16_BODY;
-AVX512 static uint64_t squares_normal_avx512(const u32_alias *z, size_t n) SQUARES_NORMAL_BODY;
+AVX2 static int32_t top_avx2(const u32_alias *u, size_t n) TOP_BODY;
+AVX512 static int32_t top_avx512(const u32_alias *u, size_t n) TOP_BODY;
+AVX512 static uint64_t squares_normal_avx512(const float *z, size_t n) SQUARES_NORMAL_F64_BODY;
 AVX512 static uint64_t squares_i16_avx512(const int16_t *x, const int16_t *y,
                                           size_t n) SQUARES_I16_BODY;
 #endif
@@ -1028,11 +1065,23 @@ static uint64_t squares_normal(const float *z, size_t n)
     const u32_alias *u = (const u32_alias *)z;
 #if NC_X86
     if (isa == ISA_AVX512)
-        return squares_normal_avx512(u, n);
+        return squares_normal_avx512(z, n);
     if (isa == ISA_AVX2)
         return squares_normal_avx2(u, n);
 #endif
     return squares_normal_generic(u, n);
+}
+
+static int32_t top_abs(const float *z, size_t n)
+{
+    const u32_alias *u = (const u32_alias *)z;
+#if NC_X86
+    if (isa == ISA_AVX512)
+        return top_avx512(u, n);
+    if (isa == ISA_AVX2)
+        return top_avx2(u, n);
+#endif
+    return top_generic(u, n);
 }
 
 static uint64_t squares_i16(const int16_t *x, const int16_t *y, size_t n)
@@ -1193,11 +1242,64 @@ static PyObject *py_add(PyObject *self, PyObject *args)
     int64_t clipped;
     Py_BEGIN_ALLOW_THREADS
     clipped = add_run(v, dt, x.buf, o.buf, n, &k, block, phase, (float)scale, (float)offset,
-                      (float)lo, (float)hi, (size_t)repeat);
+                      (float)lo, (float)hi, (size_t)repeat, NULL);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&x);
     PyBuffer_Release(&o);
     return PyLong_FromLongLong(clipped);
+}
+
+static PyObject *py_add_values(PyObject *self, PyObject *args)
+{
+    int dt;
+    Py_buffer x, o, z;
+    double scale, offset, lo, hi;
+    Py_ssize_t repeat;
+    if (!PyArg_ParseTuple(args, "iy*w*y*ddddn", &dt, &x, &o, &z, &scale, &offset, &lo, &hi,
+                          &repeat))
+        return NULL;
+    size_t n = dt >= 0 && dt <= 4 ? (size_t)x.len / itemsize[dt] : 0;
+    if (dt < 0 || dt > 4 || repeat < 1 || x.len != o.len || x.len % (Py_ssize_t)itemsize[dt] ||
+        z.len % 4 || (size_t)z.len / 4 < (n + (size_t)repeat - 1) / (size_t)repeat) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&o);
+        PyBuffer_Release(&z);
+        PyErr_SetString(PyExc_ValueError, "bad arguments to add_values");
+        return NULL;
+    }
+    nc_key k = {0, 0, 0, 0};
+    int64_t clipped;
+    Py_BEGIN_ALLOW_THREADS
+    clipped = add_run(V_NORMAL, dt, x.buf, o.buf, n, &k, 0, 0, (float)scale, (float)offset,
+                      (float)lo, (float)hi, (size_t)repeat, z.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&o);
+    PyBuffer_Release(&z);
+    return PyLong_FromLongLong(clipped);
+}
+
+/* Σ floor(z² · 2**40) of given float32 values, all |z| < 8 (as normals are), n <= 2**17 */
+static PyObject *py_square_sum_f32(PyObject *self, PyObject *args)
+{
+    Py_buffer z;
+    if (!PyArg_ParseTuple(args, "y*", &z))
+        return NULL;
+    size_t n = (size_t)z.len / 4;
+    int bad = z.len % 4 || n > ((size_t)1 << 17);
+    if (!bad)
+        bad = top_abs(z.buf, n) >= 0x41000000; /* |z| >= 8.0f, or NaN/inf */
+    if (bad) {
+        PyBuffer_Release(&z);
+        PyErr_SetString(PyExc_ValueError, "square_sum_f32: at most 2**17 float32, each |z| < 8");
+        return NULL;
+    }
+    uint64_t total;
+    Py_BEGIN_ALLOW_THREADS
+    total = squares_normal(z.buf, n);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&z);
+    return PyLong_FromUnsignedLongLong(total);
 }
 
 static PyObject *py_square_sum_normal(PyObject *self, PyObject *args)
@@ -1316,6 +1418,10 @@ static PyMethodDef methods[] = {
     {"add", py_add, METH_VARARGS,
      "add(variate, dtype, x, out, k0, k1, k2, k3, block, phase, scale, offset, lo, hi, repeat)"
      " -> clipped count"},
+    {"add_values", py_add_values, METH_VARARGS,
+     "add_values(dtype, x, out, z, scale, offset, lo, hi, repeat) -> clipped count"},
+    {"square_sum_f32", py_square_sum_f32, METH_VARARGS,
+     "square_sum_f32(z) -> sum of floor(z*z * 2**40) (float32 buffer, |z| < 8)"},
     {"square_sum_normal", py_square_sum_normal, METH_VARARGS,
      "square_sum_normal(k0, k1, k2, k3, block, phase, n) -> sum of floor(z*z * 2**40)"},
     {"square_sum_i16", py_square_sum_i16, METH_VARARGS,

@@ -22,9 +22,12 @@ For integer dtypes ``lo``/``hi`` default to the dtype's range and are rounded in
 integral float32 values inside it (``int32``: at most ``2**31 - 128``); for float32 they default
 to ``-inf``/``inf`` (no clipping, count 0). A NaN in a float32 ``x`` stays NaN and is not counted.
 
+``add_values`` is the same add with the values ``v`` given (normals made by ``normal``
+before, for a second pass over the same stretch): sample ``j`` takes ``v[j // repeat]``.
+
 Exact sums of squares, in integers (so that no order of additions can change them):
-``normal_square_sum`` is ``Σ floor(z_j² · 2**40)`` over stream positions, ``square_sum_i16``
-is ``Σ x²`` or ``Σ (y − x)²`` of int16 arrays.
+``normal_square_sum`` is ``Σ floor(z_j² · 2**40)`` over stream positions, ``square_sum``
+the same of given normals, ``square_sum_i16`` is ``Σ x²`` or ``Σ (y − x)²`` of int16 arrays.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -52,10 +56,12 @@ __all__ = [
     "Backend",
     "add_normal",
     "add_uniform",
+    "add_values",
     "bits",
     "normal",
     "normal_from_bits",
     "normal_square_sum",
+    "square_sum",
     "square_sum_i16",
     "uniform",
 ]
@@ -86,6 +92,7 @@ class Backend(Protocol):
     def normal(self, k: Stream, start: int, count: int, out: NDArray[np.float32]) -> None: ...
     def normal_from_bits(self, u: NDArray[np.uint32], out: NDArray[np.float32]) -> None: ...
     def normal_square_sum(self, k: Stream, start: int, count: int) -> int: ...
+    def square_sum(self, z: NDArray[np.float32]) -> int: ...
     def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int: ...
     def add(
         self,
@@ -94,6 +101,17 @@ class Backend(Protocol):
         out: NDArray[Any],
         k: Stream,
         start: int,
+        scale: float,
+        offset: float,
+        lo: float,
+        hi: float,
+        repeat: int,
+    ) -> int: ...
+    def add_values(
+        self,
+        z: NDArray[np.float32],
+        x: NDArray[Any],
+        out: NDArray[Any],
         scale: float,
         offset: float,
         lo: float,
@@ -135,14 +153,15 @@ class _Numpy:
 
     def normal_square_sum(self, k: Stream, start: int, count: int) -> int:
         total = 0
-        sq = np.empty(min(count, _CHUNK), np.float64)
         for a in range(0, count, _CHUNK):
             n = min(_CHUNK, count - a)
-            z = _normal_from_bits_numpy(bits_numpy(k.words, start + a, n))
-            np.multiply(z, z, out=sq[:n], dtype=np.float64)  # exact: z has 24 bits
-            sq[:n] *= SQUARE_SCALE
-            total += int(np.sum(sq[:n].astype(np.int64), dtype=np.int64))
+            total += _square_sum_numpy(_normal_from_bits_numpy(bits_numpy(k.words, start + a, n)))
         return total
+
+    def square_sum(self, z: NDArray[np.float32]) -> int:
+        if z.size and not float(np.max(np.abs(z))) < 8.0:  # as the compiled path: |z| < 8
+            raise ValueError("square_sum takes normals: each |z| < 8")
+        return sum(_square_sum_numpy(z[a : a + _CHUNK]) for a in range(0, z.size, _CHUNK))
 
     def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int:
         total = 0
@@ -167,34 +186,74 @@ class _Numpy:
         hi: float,
         repeat: int,
     ) -> int:
-        xf = x.reshape(-1)
-        of = out.reshape(-1)
-        total = xf.size
-        s32, o32 = np.float32(scale), np.float32(offset)
-        lo32, hi32 = np.float32(lo), np.float32(hi)
-        rounding = x.dtype != _F32
-        step = max(1, _CHUNK // repeat) * repeat
-        clipped = 0
-        for j0 in range(0, total, step):
-            n = min(step, total - j0)
-            nw = -(-n // repeat)
-            w = bits_numpy(k.words, start + j0 // repeat, nw)
-            v = _normal_from_bits_numpy(w) if variate == _NORMAL else _symmetric_from_bits(w)
-            v *= s32
-            v += o32
-            if repeat > 1:
-                v = np.repeat(v, repeat)[:n]
-            y = xf[j0 : j0 + n].astype(np.float32)
-            y += v
-            below = y < lo32
-            above = y > hi32
-            clipped += int(np.count_nonzero(below)) + int(np.count_nonzero(above))
-            np.copyto(y, lo32, where=below)
-            np.copyto(y, hi32, where=above)
-            if rounding:
-                np.rint(y, out=y)
-            of[j0 : j0 + n] = y
-        return clipped
+        def values(w0: int, nw: int) -> NDArray[np.float32]:
+            w = bits_numpy(k.words, start + w0, nw)
+            return _normal_from_bits_numpy(w) if variate == _NORMAL else _symmetric_from_bits(w)
+
+        return _add_numpy(values, x, out, scale, offset, lo, hi, repeat)
+
+    def add_values(
+        self,
+        z: NDArray[np.float32],
+        x: NDArray[Any],
+        out: NDArray[Any],
+        scale: float,
+        offset: float,
+        lo: float,
+        hi: float,
+        repeat: int,
+    ) -> int:
+        return _add_numpy(
+            lambda w0, nw: z[w0 : w0 + nw].copy(), x, out, scale, offset, lo, hi, repeat
+        )
+
+
+def _square_sum_numpy(z: NDArray[np.float32]) -> int:
+    """``Σ floor(z² · 2**40)``: each product is exact in float64 (z has 24 bits), and the
+    truncated terms are added as integers."""
+    sq = np.multiply(z, z, dtype=np.float64)
+    sq *= SQUARE_SCALE
+    return int(np.sum(sq.astype(np.int64), dtype=np.int64))
+
+
+def _add_numpy(
+    values: Callable[[int, int], NDArray[np.float32]],
+    x: NDArray[Any],
+    out: NDArray[Any],
+    scale: float,
+    offset: float,
+    lo: float,
+    hi: float,
+    repeat: int,
+) -> int:
+    """The twin's fused add (module docstring), ``values(w0, nw)`` giving the variates of
+    words ``w0 .. w0+nw-1`` counted from the first sample's; returns the clipped count."""
+    xf = x.reshape(-1)
+    of = out.reshape(-1)
+    total = xf.size
+    s32, o32 = np.float32(scale), np.float32(offset)
+    lo32, hi32 = np.float32(lo), np.float32(hi)
+    rounding = x.dtype != _F32
+    step = max(1, _CHUNK // repeat) * repeat
+    clipped = 0
+    for j0 in range(0, total, step):
+        n = min(step, total - j0)
+        v = values(j0 // repeat, -(-n // repeat))
+        v *= s32
+        v += o32
+        if repeat > 1:
+            v = np.repeat(v, repeat)[:n]
+        y = xf[j0 : j0 + n].astype(np.float32)
+        y += v
+        below = y < lo32
+        above = y > hi32
+        clipped += int(np.count_nonzero(below)) + int(np.count_nonzero(above))
+        np.copyto(y, lo32, where=below)
+        np.copyto(y, hi32, where=above)
+        if rounding:
+            np.rint(y, out=y)
+        of[j0 : j0 + n] = y
+    return clipped
 
 
 _API = (
@@ -206,6 +265,8 @@ _API = (
     "add",
     "square_sum_normal",
     "square_sum_i16",
+    "add_values",
+    "square_sum_f32",
     "isa",
     "available",
 )
@@ -263,6 +324,10 @@ class _Compiled:
             total += self.mod.square_sum_normal(a, b, c, d, first >> 2, first & 3, n)
         return total
 
+    def square_sum(self, z: NDArray[np.float32]) -> int:
+        f = self.mod.square_sum_f32
+        return sum(f(z[a : a + _SQUARES_BLOCK]) for a in range(0, z.size, _SQUARES_BLOCK))
+
     def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int:
         total = 0
         for a in range(0, x.size, _I16_BLOCK):
@@ -295,6 +360,30 @@ class _Compiled:
             d,
             start >> 2,
             start & 3,
+            float(np.float32(scale)),
+            float(np.float32(offset)),
+            float(lo),
+            float(hi),
+            repeat,
+        )
+        return count
+
+    def add_values(
+        self,
+        z: NDArray[np.float32],
+        x: NDArray[Any],
+        out: NDArray[Any],
+        scale: float,
+        offset: float,
+        lo: float,
+        hi: float,
+        repeat: int,
+    ) -> int:
+        count: int = self.mod.add_values(
+            DTYPES[x.dtype],
+            x,
+            out,
+            z,
             float(np.float32(scale)),
             float(np.float32(offset)),
             float(lo),
@@ -391,6 +480,15 @@ def normal_square_sum(k: Stream, start: int, count: int, *, using: Backend | Non
     return (using or _ACTIVE).normal_square_sum(k, start, count)
 
 
+def square_sum(z: NDArray[np.float32], *, using: Backend | None = None) -> int:
+    """``Σ floor(z² · 2**40)`` of given float32 normals (each ``|z| < 8``): exact, equal to
+    ``normal_square_sum`` of the stretch they were made from."""
+    zf = np.ascontiguousarray(z).reshape(-1)
+    if zf.dtype != _F32:
+        raise TypeError("square_sum takes float32 values")
+    return (using or _ACTIVE).square_sum(zf)
+
+
 def square_sum_i16(
     x: NDArray[np.int16], y: NDArray[np.int16] | None = None, *, using: Backend | None = None
 ) -> int:
@@ -437,6 +535,19 @@ def _add(
     repeat: int,
     using: Backend | None,
 ) -> int:
+    x, repeat = _checked(x, out, repeat)
+    start = int(start)
+    nwords = -(-x.size // repeat)
+    if start < 0 or start + nwords > WORD_LIMIT:
+        raise ValueError("word range outside [0, 2**66)")
+    flo, fhi = _bounds(x.dtype, lo, hi)
+    if x.size == 0:
+        return 0
+    return (using or _ACTIVE).add(variate, x, out, k, start, scale, offset, flo, fhi, repeat)
+
+
+def _checked(x: NDArray[Any], out: NDArray[Any], repeat: int) -> tuple[NDArray[Any], int]:
+    """``(x, repeat)`` of an add, checked; ``x`` copied if it partly overlaps ``out``."""
     if x.dtype not in DTYPES:
         raise TypeError(f"unsupported dtype {x.dtype} (uint8, uint16, int16, int32, float32)")
     if not x.flags.c_contiguous:
@@ -448,10 +559,6 @@ def _add(
     repeat = int(repeat)
     if repeat < 1:
         raise ValueError("repeat must be >= 1")
-    start = int(start)
-    nwords = -(-x.size // repeat)
-    if start < 0 or start + nwords > WORD_LIMIT:
-        raise ValueError("word range outside [0, 2**66)")
     if out is not x and np.may_share_memory(x, out):
         same = (
             x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
@@ -459,10 +566,7 @@ def _add(
         )
         if not same:
             x = x.copy()
-    flo, fhi = _bounds(x.dtype, lo, hi)
-    if x.size == 0:
-        return 0
-    return (using or _ACTIVE).add(variate, x, out, k, start, scale, offset, flo, fhi, repeat)
+    return x, repeat
 
 
 def add_normal(
@@ -504,3 +608,32 @@ def add_uniform(
     Uniform noise on ``[a, b)`` is ``scale = (b - a) / 2, offset = (a + b) / 2``.
     """
     return _add(_UNIFORM, x, out, stream, start, scale, offset, lo, hi, repeat, using)
+
+
+def add_values(
+    x: NDArray[Any],
+    out: NDArray[Any],
+    z: NDArray[np.float32],
+    scale: float,
+    offset: float = 0.0,
+    lo: float | None = None,
+    hi: float | None = None,
+    repeat: int = 1,
+    *,
+    using: Backend | None = None,
+) -> int:
+    """``out = clip(x + (scale * v + offset))`` with the values ``v = z[j // repeat]`` given
+    (float32): the bytes and count of ``add_normal`` when ``z`` is ``normal(stream, start, …)``,
+    without making the normals again."""
+    x, repeat = _checked(x, out, repeat)
+    zf = np.ascontiguousarray(z).reshape(-1)
+    if zf.dtype != _F32:
+        raise TypeError("add_values takes float32 values")
+    if zf.size < -(-x.size // repeat):
+        raise ValueError(f"{zf.size} values for {x.size} samples at repeat {repeat}")
+    if np.may_share_memory(zf, out):
+        zf = zf.copy()
+    flo, fhi = _bounds(x.dtype, lo, hi)
+    if x.size == 0:
+        return 0
+    return (using or _ACTIVE).add_values(zf, x, out, scale, offset, flo, fhi, repeat)

@@ -336,3 +336,58 @@ def test_square_sums_identical(isa: str) -> None:
         )
         assert kernels.square_sum_i16(a, b, using=kernels.NUMPY) == want
         assert kernels.square_sum_i16(a, b, using=c) == want, (isa, a.size, b is None)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_add_of_given_values_equals_the_add_that_makes_them(isa: str, dtype: Any) -> None:
+    """``add_values`` on normals made before gives ``add_normal``'s bytes and count, on every
+    path and in the twin (the second pass of an audio mix reuses the first pass's normals)."""
+    c = need_compiled()
+    rng = np.random.default_rng(12)
+    s = Stream.derive(8, b"a.wav", "white")
+    for shape in [(1,), (37,), (1000, 2), (4099,), (70_001, 2)]:
+        x = sample(dtype, shape, rng)
+        for repeat in (1, 2, 3, 600):
+            start = int(rng.integers(0, 2**33))
+            z = kernels.normal(s, start, -(-x.size // repeat) + int(rng.integers(0, 3)))
+            lo, hi = (None, None) if rng.random() < 0.5 else (-5.5, 200.25)
+            want = np.empty_like(x)
+            count = kernels.add_normal(x, want, s, start, 300.0, 0.5, lo, hi, repeat, using=c)
+            for backend in (kernels.NUMPY, c):
+                got = np.empty_like(x)
+                n = kernels.add_values(x, got, z, 300.0, 0.5, lo, hi, repeat, using=backend)
+                assert (n, got.tobytes()) == (count, want.tobytes()), (isa, shape, repeat)
+
+
+def test_square_sum_of_given_normals(isa: str) -> None:
+    c = need_compiled()
+    s = Stream.derive(6, b"b.wav", "white")
+    for start, count in ((0, 0), (5, 1), (3, 1000), (7, 300_001)):
+        z = kernels.normal(s, start, count)
+        want = kernels.normal_square_sum(s, start, count, using=kernels.NUMPY)
+        assert kernels.square_sum(z, using=c) == want, (isa, count)
+        assert kernels.square_sum(z, using=kernels.NUMPY) == want
+    exact = sum(int(v * v * 2.0**40) for v in z[:3000].astype(np.float64).tolist())
+    assert kernels.square_sum(z[:3000], using=c) == exact
+
+
+@pytest.mark.parametrize("backend", ["numpy", "compiled"])
+def test_given_values_are_checked(backend: str) -> None:
+    if backend == "compiled":
+        need_compiled()
+    b = kernels.backend(backend)
+    x = np.zeros(10, np.int16)
+    out = np.empty_like(x)
+    with pytest.raises(ValueError, match="values for 10 samples"):
+        kernels.add_values(x, out, np.zeros(4, np.float32), 1.0, repeat=2, using=b)
+    with pytest.raises(TypeError, match="float32"):
+        kernels.add_values(x, out, np.zeros(10, np.float64), 1.0, using=b)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="C-contiguous"):
+        kernels.add_values(x, out[::2], np.zeros(10, np.float32), 1.0, using=b)
+    for bad in (8.0, -8.0, np.inf, np.nan):
+        z = np.zeros(5000, np.float32)
+        z[4321] = bad
+        with pytest.raises(ValueError, match="8"):
+            kernels.square_sum(z, using=b)
+    z[4321] = np.nextafter(np.float32(8.0), np.float32(0.0))
+    assert kernels.square_sum(z, using=b) == int(float(z[4321]) ** 2 * 2.0**40)
