@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,6 +43,7 @@ DEFAULT_CHUNK_FRAMES = 65536
 SEGMENT_FRAMES = 4096
 TILE_VALUES = 32768  # values mixed at a time (see NoisePass.pairs)
 FUSED_TILE_VALUES = 1 << 17  # the same for a fused mix (one pass, chunked inside the kernel)
+KEPT_VALUES = 1 << 21  # noise values (8 MiB) the power pass may keep for the mix to reuse
 SCALE_MARGIN = 1e-9  # --on-clip scale stays this fraction below full scale
 RECIPE_LEVELS = "snr and level do not apply to a recipe: each step of an audio recipe sets its own"
 
@@ -136,6 +137,9 @@ class MixPlan:
     signal_power: float | None  # None when the first pass did not read the input
     params: Params
     gains: tuple[float, ...] = ()  # a recipe's: one per step applied, in order
+    # the noise values the power pass made, if it kept them (short outputs): the same
+    # values the later passes would make again
+    kept: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def as_audio_noise(noise: Noise) -> AudioNoise:
@@ -149,11 +153,18 @@ def as_audio_noise(noise: Noise) -> AudioNoise:
 class NoisePass:
     """One pass over the output's noise stream, drawn anew from the seed.
 
-    Every pass of an output draws the same parameters and the same stream.
+    Every pass of an output draws the same parameters and the same stream; given the values
+    an earlier pass kept (``kept``), the stream serves them instead of making them again.
     """
 
     def __init__(
-        self, noise: AudioNoise, layout: Layout, opts: AudioOptions, seed: int, key: bytes
+        self,
+        noise: AudioNoise,
+        layout: Layout,
+        opts: AudioOptions,
+        seed: int,
+        key: bytes,
+        kept: np.ndarray | None = None,
     ) -> None:
         info = layout.info(opts)
         noise.check(info)
@@ -165,6 +176,8 @@ class NoisePass:
         self.value = level.draw(rnd.draws)
         self.params: Params = dict(prepared.params)
         self.stream = noise.stream(prepared)
+        if kept is not None:
+            self.stream.reuse(kept)
 
     def tiles(self, source: BlockSource, values: int = TILE_VALUES) -> Iterator[np.ndarray]:
         """The input as read (native dtype) in tiles of at most ``values`` values, the
@@ -184,20 +197,21 @@ class NoisePass:
         for x in self.tiles(source):
             yield x, self.stream.read(len(x))
 
-    def mean_power(self, frames: int, shortcut: bool) -> float:
+    def mean_power(self, frames: int, shortcut: bool, keep: bool = False) -> float:
         """Mean square of the first ``frames`` frames of the stream (then closed).
 
         With ``shortcut`` the stream may compute it without producing the samples
-        (white noise: from the powers drawn for its blocks, exact to float32 rounding).
+        (white noise: an exact sum of squares in integers), and with ``keep`` as well
+        keep the values it made for the later passes (``self.stream.kept()``).
         """
-        return stream_power(self.stream, frames, shortcut)
+        return stream_power(self.stream, frames, shortcut, keep)
 
 
-def stream_power(stream: NoiseStream, frames: int, shortcut: bool) -> float:
+def stream_power(stream: NoiseStream, frames: int, shortcut: bool, keep: bool = False) -> float:
     """Mean square of the first ``frames`` frames of a fresh stream, which is then closed
     (see :meth:`NoisePass.mean_power`)."""
     try:
-        power = stream.mean_power(frames) if shortcut else None
+        power = stream.mean_power(frames, keep) if shortcut else None
         if power is not None:
             return power
         meter = PowerMeter(stream.channels)
@@ -413,21 +427,23 @@ def analyse(
         raise InputError(
             f"{signal.bad} samples are NaN or infinite (the first at frame {signal.first_bad})"
         )
-    noise_power = first.mean_power(frames, Mixer.work_dtype(layout) == np.float32)
+    keep = frames * layout.channels <= KEPT_VALUES
+    noise_power = first.mean_power(frames, Mixer.work_dtype(layout) == np.float32, keep)
+    kept = first.stream.kept()
     gain = _gain(opts, first.value, signal.mean, noise_power)
     params = first.params
     params["snr_db" if opts.level is None else "level_dbfs"] = round(first.value, 6)
     scale = 1.0
     lo, hi = layout.write.limits(opts.no_clip)
     if opts.on_clip != "clip" and math.isfinite(hi):
-        pairs = NoisePass(audio_noise, layout, opts, seed, key).pairs(source)
+        pairs = NoisePass(audio_noise, layout, opts, seed, key, kept).pairs(source)
         scale, outside = _peak_scale(pairs, layout.read, gain, lo, hi)
         if opts.on_clip == "error" and outside:
             raise ClippingError(f"{outside} samples would clip (--on-clip error)")
         if opts.on_clip == "scale":
             params["scale"] = round(scale, 9)
     measured = signal.mean if signal.frames else None
-    return MixPlan(audio_noise, layout, opts, seed, key, gain, scale, measured, params)
+    return MixPlan(audio_noise, layout, opts, seed, key, gain, scale, measured, params, (), kept)
 
 
 def _analyse_recipe(
@@ -614,7 +630,7 @@ def render(
         for block, n in last_steps.pairs(source, plan.gains, meters):
             write(mixer.mix(block, n), place(block))
     else:
-        last = NoisePass(plan.noise, layout, opts, plan.seed, plan.key)
+        last = NoisePass(plan.noise, layout, opts, plan.seed, plan.key, plan.kept)
         tile = FUSED_TILE_VALUES if mixer.fusable else TILE_VALUES
         for block in last.tiles(source, tile):
             dest = place(block)

@@ -29,7 +29,7 @@ from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
 from noisecli.rng import kernels
 from noisecli.rng.keys import OutputRandom
 from noisecli.rng.philox import Stream
-from noisecli.rng.power import normal_mean_square
+from noisecli.rng.power import normal_mean_square, values_mean_square
 
 _FUSED_DTYPES = (np.dtype(np.int16),)
 
@@ -103,12 +103,22 @@ class ColourStream(NoiseStream):
         self._zi: np.ndarray | None = None
         self._stream = stream
         self._pos = 0
+        self._kept: np.ndarray | None = None
+
+    def _kept_at(self, count: int) -> np.ndarray | None:
+        """The next ``count`` white values from the kept ones, if they hold them."""
+        kept = self._kept
+        if kept is None or self._pos + count > kept.size:
+            return None
+        return kept[self._pos : self._pos + count]
 
     def _white(self, frames: int) -> np.ndarray:
         count = frames * self._width
-        white = self._stream.normal(self._pos, count).reshape(frames, self._width)
+        white = self._kept_at(count)
+        if white is None:
+            white = self._stream.normal(self._pos, count)
         self._pos += count
-        return white
+        return white.reshape(frames, self._width)
 
     def _filtered(self, white: np.ndarray) -> np.ndarray:
         if self._filter is None:
@@ -139,18 +149,37 @@ class ColourStream(NoiseStream):
         if self._filter is not None or x.dtype not in _FUSED_DTYPES:
             return None
         repeat = self.channels // self._width
-        clipped = kernels.add_normal(
-            x, out, self._stream, self._pos, gain, lo=lo, hi=hi, repeat=repeat
-        )
-        self._pos += len(x) * self._width
+        count = len(x) * self._width
+        kept = self._kept_at(count)
+        if kept is not None:
+            clipped = kernels.add_values(x, out, kept, gain, lo=lo, hi=hi, repeat=repeat)
+        else:
+            clipped = kernels.add_normal(
+                x, out, self._stream, self._pos, gain, lo=lo, hi=hi, repeat=repeat
+            )
+        self._pos += count
         return clipped
 
-    def mean_power(self, frames: int) -> float | None:
+    def mean_power(self, frames: int, keep: bool = False) -> float | None:
         """White only: the exact power of its first ``frames`` frames, summed in integers
-        without keeping them (:func:`noisecli.rng.power.normal_mean_square`)."""
+        (:mod:`noisecli.rng.power`); with ``keep`` the values are made and kept for the mix,
+        and the power, the same, is taken from them."""
         if self._filter is not None or frames <= 0:
             return None
-        return normal_mean_square(self._stream, 0, frames * self._width)
+        count = frames * self._width
+        if not keep:
+            return normal_mean_square(self._stream, 0, count)
+        white = self._stream.normal(0, count)
+        white.flags.writeable = False
+        self._kept = white
+        return values_mean_square(white)
+
+    def kept(self) -> np.ndarray | None:
+        return self._kept
+
+    def reuse(self, kept: np.ndarray) -> None:
+        if self._filter is None:
+            self._kept = kept
 
 
 @dataclass(frozen=True)

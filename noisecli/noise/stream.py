@@ -38,10 +38,20 @@ class NoiseStream(ABC):
         nothing consumed, when the stream has no such pass (then the caller reads)."""
         return None
 
-    def mean_power(self, frames: int) -> float | None:
+    def mean_power(self, frames: int, keep: bool = False) -> float | None:
         """Mean square of the first ``frames`` frames of a fresh stream, if it can be had
-        without producing them (None otherwise); the stream must not be read afterwards."""
+        without producing them (None otherwise); the stream must not be read afterwards.
+        With ``keep`` the stream may hold on to values it made on the way (:meth:`kept`)."""
         return None
+
+    def kept(self) -> np.ndarray | None:
+        """Values the last ``mean_power(keep=True)`` made and kept (read-only), which a
+        later pass over an equal stream may take (:meth:`reuse`); None if none."""
+        return None
+
+    def reuse(self, kept: np.ndarray) -> None:  # noqa: B027 - optional hook
+        """Take values from ``kept`` (:meth:`kept` of an equal stream) instead of making
+        them again; a stream without such values ignores it."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files held by the stream."""

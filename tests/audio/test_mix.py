@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import noisecli
+from noisecli.audio import mix
 from noisecli.audio.io import SampleFormat, array_format
 from noisecli.audio.mix import (
     ArraySource,
@@ -25,6 +26,7 @@ from noisecli.errors import ClippingError, InputError, SilentInputError, UsageEr
 from noisecli.noise import Pink, White
 from noisecli.noise.colour import ColourStream
 from noisecli.rng.keys import file_key
+from noisecli.rng.philox import Stream
 from tests.audio_support import StopAfter, rms_dbfs, snr_db, speech_like, write
 
 
@@ -268,6 +270,57 @@ def test_fused_white_mix_gives_the_unfused_bytes_and_stats(
     assert calls and all(calls)  # the fused pass really ran
     monkeypatch.setattr(ColourStream, "add_into", lambda self, *args: None)
     assert run() == fused
+
+
+@pytest.mark.parametrize(
+    ("dtype", "options"),
+    [
+        ("int16", {"level": "-20"}),
+        ("int16", {"snr": "-6", "on_clip": "scale"}),
+        ("int32", {"snr": "3"}),
+        ("float32", {"level": "-30"}),
+    ],
+)
+@pytest.mark.parametrize("mono", [False, True])
+def test_white_values_kept_from_the_power_pass_give_the_same_output(
+    dtype: str, options: dict[str, str], mono: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short output keeps the normals its exact power pass made and mixes those; a long
+    one makes them again. Both give the same bytes and the same measured levels."""
+    x = speech_like(30_001, 16000, 2) * 0.8
+    x = np.round(x * np.iinfo(dtype).max).astype(dtype) if dtype != "float32" else x.astype(dtype)
+    fmt = array_format(x.dtype)
+    layout = Layout(fmt, fmt, 2, 16000, len(x))
+    opts = AudioOptions.from_values(**options)  # type: ignore[arg-type]
+
+    def run() -> tuple[bool, bytes, dict[str, object]]:
+        source = ArraySource(x, 5000)
+        plan = analyse(source, White(mono=mono), layout, opts, 4, file_key("k.wav", 0))
+        out = np.empty_like(x)
+        stats = render(plan, source, out)
+        return plan.kept is not None, out.tobytes(), stats.params
+
+    kept, *short = run()
+    assert kept == (dtype != "int32")  # 32-bit PCM mixes in float64 and measures as it reads
+    monkeypatch.setattr(mix, "KEPT_VALUES", len(x) * 2 - 1)
+    kept, *long = run()
+    assert not kept
+    assert long == short
+
+
+def test_kept_values_are_read_only_and_only_white_keeps() -> None:
+    white = ColourStream(0, 2, False, Stream.derive(1, b"w", "n"))
+    plain = ColourStream(0, 2, False, Stream.derive(1, b"w", "n")).mean_power(5000)
+    assert white.mean_power(5000, keep=True) == plain  # the same exact power
+    kept = white.kept()
+    assert kept is not None and kept.size == 10_000 and not kept.flags.writeable
+    reused = ColourStream(0, 2, False, Stream.derive(1, b"w", "n"))
+    reused.reuse(kept)
+    fresh = ColourStream(0, 2, False, Stream.derive(1, b"w", "n"))
+    for frames in (1, 3000, 1999, 1000):  # the last read runs past the kept values
+        assert np.array_equal(reused.read(frames), fresh.read(frames))
+    pink = ColourStream(-1, 2, False, Stream.derive(1, b"w", "n"))
+    assert pink.mean_power(5000, keep=True) is None and pink.kept() is None
 
 
 @pytest.mark.parametrize("noise", [White(), Pink()])
