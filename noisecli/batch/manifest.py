@@ -122,6 +122,7 @@ class Manifest:
         self._writer: Any = None  # csv.writer of _fh
         self._rows: dict[str, dict[str, str]] = {}  # URL outputs: written once at the end
         self._started = False
+        self._carried = 0  # rows of earlier runs at the head of the file this run appends to
         self.error: str | None = None
 
     def open(self) -> None:
@@ -234,17 +235,20 @@ class Manifest:
         self._fh = None
         self._writer = None
         try:
-            self._rewrite(self._read_existing())
+            self._rewrite(self._read_existing(self._carried))
         except NoiseCliError as exc:  # atomic_output reports OS errors this way
             self.error = str(exc)
         except OSError as exc:
             self.error = f"cannot rewrite {self.path}: {exc.strerror}"
 
-    def _read_existing(self) -> list[str]:
+    def _read_existing(self, checked: int | None) -> list[str]:
         """CSV lines (one string each: a manifest may list millions of files) of the rows
-        whose file still exists, one per file (the last one wins), sorted by file name."""
+        whose file still exists, one per file (the last one wins), sorted by file name.
+        With ``checked``, only the first ``checked`` rows are checked on disk: at the end of
+        a run, the rows it appended after those of earlier runs name files it has just
+        written."""
         rows: dict[str, str] = {}
-        for name, line in self._existing(rows):
+        for name, line in self._existing(rows, checked):
             rows[name] = line
         return [rows[k] for k in sorted(rows)]
 
@@ -262,17 +266,23 @@ class Manifest:
             ):
                 csv.writer(fh).writerow(self.columns)
                 last = None
+                carried = 0
                 for name, line in self._existing(()):
                     if last is not None and name <= last:
                         raise _Unsorted
                     fh.write(line)
                     last = name
+                    carried += 1
+            self._carried = carried
         except _Unsorted:
-            self._rewrite(self._read_existing())
+            self._carried = self._rewrite(self._read_existing(None))
 
-    def _existing(self, found: Container[str]) -> Iterator[tuple[str, str]]:
+    def _existing(
+        self, found: Container[str], checked: int | None = None
+    ) -> Iterator[tuple[str, str]]:
         """(file name, CSV line) of every row of the manifest on disk whose file exists,
-        in file order; names in ``found`` are known to exist."""
+        in file order; names in ``found``, and the rows after the first ``checked`` ones
+        (when given), are known to exist."""
         if not self.path.is_file():
             return
         line = io.StringIO()
@@ -286,7 +296,7 @@ class Manifest:
                 return
             columns = self.columns
             ours = header == list(columns)
-            for values in reader:
+            for index, values in enumerate(reader):
                 if ours and len(values) == len(columns):
                     fields, name = values, values[0]
                 elif not values:  # a blank line, as csv.DictReader skips it
@@ -298,7 +308,7 @@ class Manifest:
                     name = row.get("file_name") or ""
                 if not name:
                     continue
-                if name not in found:
+                if name not in found and (checked is None or index < checked):
                     path = below + name if below and name[0] != "/" else os.path.join(root, name)
                     if not _is_file(path):
                         continue
@@ -327,10 +337,12 @@ class Manifest:
         except NoiseCliError as exc:
             self.error = str(exc)
 
-    def _rewrite(self, lines: list[str]) -> None:
+    def _rewrite(self, lines: list[str]) -> int:
+        """The manifest made of the header and ``lines``; returns their number."""
         with (
             atomic_output(self.path) as tmp,
             open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh,
         ):
             csv.writer(fh).writerow(self.columns)
             fh.writelines(lines)
+        return len(lines)

@@ -178,3 +178,39 @@ def test_a_manifest_that_cannot_be_read_is_reported_once_files_are_written(
     manifest.add(_result(str(out / "b.png")))
     manifest.close()
     assert manifest.error == f"cannot write {out / 'metadata.csv'}: Permission denied"
+
+
+def test_only_the_rows_of_earlier_runs_are_checked_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of earlier runs stay only while their file exists; the rows this run appends
+    name files it has just written and are not looked up again when the file is sorted."""
+    from noisecli.batch import manifest as module
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("old1.png", "old3.png"):
+        (out / name).write_bytes(b"x")
+    first = Manifest(str(out), 1, "gaussian")
+    first.open()
+    for name in ("old3.png", "gone.png", "old1.png"):  # unsorted, and one file gone
+        first.add(_result(str(out / name)))
+    first._fh.close()  # type: ignore[union-attr]  # left unsorted, as by a killed run
+    checked: list[str] = []
+    real = module._is_file
+
+    def spy(path: str) -> bool:
+        checked.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(module, "_is_file", spy)
+    second = Manifest(str(out), 2, "gaussian")
+    second.open()
+    for name in ("new2.png", "new0.png"):
+        (out / name).write_bytes(b"y")
+        second.add(_result(str(out / name)))
+    second.close()
+    assert second.error is None
+    assert [r["file_name"] for r in rows(out)] == ["new0.png", "new2.png", "old1.png", "old3.png"]
+    assert {r["seed"] for r in rows(out) if r["file_name"].startswith("new")} == {"2"}
+    assert "gone.png" in checked and not [n for n in checked if n.startswith("new")]
