@@ -173,13 +173,37 @@ class _Cwd:
         return folder + name if folder.endswith("/") else f"{folder}/{name}"
 
 
-def _probe(dst: str, src: str, cwd: _Cwd) -> tuple[bool, bool]:
+class _EmptyFolders:
+    """Whether an output folder is absent or empty, looked up once per folder: nothing in
+    it can exist then, and a fresh run needs no lookup per output."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, bool] = {}
+
+    def holds_nothing(self, path: str) -> bool:
+        folder = os.path.dirname(path) or "."
+        empty = self._seen.get(folder)
+        if empty is None:
+            try:
+                with os.scandir(folder) as entries:
+                    empty = next(entries, None) is None
+            except (FileNotFoundError, NotADirectoryError):
+                empty = True
+            except OSError:  # unreadable: look up each output
+                empty = False
+            self._seen[folder] = empty
+        return empty
+
+
+def _probe(dst: str, src: str, cwd: _Cwd, folders: _EmptyFolders) -> tuple[bool, bool]:
     """(whether ``dst`` is the file ``src`` itself, whether ``dst`` exists as a name, like
     ``os.path.lexists``); the existence of a URL output is not looked up (False)."""
     if is_url(dst) or is_url(src):
         return dst == src, False
     if cwd.abspath(dst) == cwd.abspath(src):
         return True, True
+    if folders.holds_nothing(dst):
+        return False, False
     try:  # one lstat when the output does not exist yet (the usual case)
         st = os.lstat(dst)
     except OSError:
@@ -263,6 +287,7 @@ def plan(cfg: RunConfig, medium: Medium) -> Plan:
     claimed: dict[str, str] = {}
     prefix = _join_prefix(out)
     cwd = _Cwd()
+    folders = _EmptyFolders()
     normcase = os.path.normcase
     # a sweep: every file once per variant, under OUT/<noise>/<severity>/, keyed by that path
     groups: list[tuple[int | None, str]] = [
@@ -279,7 +304,7 @@ def plan(cfg: RunConfig, medium: Medium) -> Plan:
                 if key in claimed:
                     error = f"output {dst} is also the output of {claimed[key]}; rename one input"
                 else:
-                    itself, found = _probe(dst, src, cwd)
+                    itself, found = _probe(dst, src, cwd, folders)
                     if itself:
                         raise UsageError(f"the output for {src} would be the input file itself")
                     if found and not cfg.overwrite:

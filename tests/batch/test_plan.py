@@ -125,6 +125,31 @@ def test_plan_records_the_outputs_that_exist(tmp_path: Path) -> None:
         plan(cfg((str(root),), str(out), overwrite=True))
 
 
+def test_outputs_in_absent_or_empty_folders_are_not_looked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh run looks at each output folder once, not at each output; a folder that
+    holds something has each of its outputs looked up as before."""
+    root, out = tmp_path / "in", tmp_path / "out"
+    for name in ("x/a", "x/b", "y/c", "z/d"):
+        write_image(root / f"{name}.png", synthetic_image(8, 8))
+    (out / "y").mkdir(parents=True)  # empty
+    (out / "z").mkdir()
+    (out / "z" / "d.png").write_bytes(b"old")
+    looked: list[str] = []
+    real = os.lstat
+
+    def spy(path: Any, *args: Any, **kw: Any) -> Any:
+        if os.fspath(path).startswith(str(out) + os.sep):
+            looked.append(os.path.relpath(os.fspath(path), out))
+        return real(path, *args, **kw)
+
+    monkeypatch.setattr(batch_plan.os, "lstat", spy)
+    p = plan(cfg((str(root),), str(out)))
+    assert p.existing == {str(out / "z" / "d.png")}
+    assert looked == [os.path.join("z", "d.png")]
+
+
 @pytest.mark.parametrize(
     ("kw", "copy", "expected"),
     [
