@@ -121,6 +121,14 @@ def run_side_by_side(cmds: list[Command]) -> None:
         print(f"  round {rnd}/{rounds} done (load {load()})", flush=True)
 
 
+def paired_ratio(a: Command, b: Command) -> float:
+    """The median over rounds of ``a``'s time over ``b``'s in the same round: on a machine
+    whose speed drifts from round to round this is steadier than a ratio of medians."""
+    return statistics.median(
+        x / y for x, y in zip(a.samples.seconds, b.samples.seconds, strict=True)
+    )
+
+
 def fmt_ratio(value: float) -> str:
     return f"{value:.2f}x"
 
