@@ -29,7 +29,7 @@ from noisecli.noise.stream import MONO, AudioNoise, NoiseStream
 from noisecli.rng import kernels
 from noisecli.rng.keys import OutputRandom
 from noisecli.rng.philox import Stream
-from noisecli.rng.power import normal_mean_square, values_mean_square
+from noisecli.rng.power import normal_mean_square
 
 _FUSED_DTYPES = (np.dtype(np.int16),)
 
@@ -162,17 +162,18 @@ class ColourStream(NoiseStream):
 
     def mean_power(self, frames: int, keep: bool = False) -> float | None:
         """White only: the exact power of its first ``frames`` frames, summed in integers
-        (:mod:`noisecli.rng.power`); with ``keep`` the values are made and kept for the mix,
-        and the power, the same, is taken from them."""
+        (:func:`noisecli.rng.power.normal_mean_square`); with ``keep`` the values summed
+        are also kept, for the mix."""
         if self._filter is not None or frames <= 0:
             return None
         count = frames * self._width
         if not keep:
             return normal_mean_square(self._stream, 0, count)
-        white = self._stream.normal(0, count)
+        white = np.empty(count, np.float32)
+        power = normal_mean_square(self._stream, 0, count, out=white)
         white.flags.writeable = False
         self._kept = white
-        return values_mean_square(white)
+        return power
 
     def kept(self) -> np.ndarray | None:
         return self._kept

@@ -1019,16 +1019,6 @@ typedef uint32_t __attribute__((may_alias)) u32_alias;
         }                                                                                      \
         return (uint64_t)s;                                                                    \
     }
-/* The largest |z| of float32 values, as the bits of |z| (NaN above every finite value) */
-#define TOP_BODY                                                                               \
-    {                                                                                          \
-        int32_t t = 0;                                                                         \
-        for (size_t i = 0; i < n; i++) {                                                       \
-            int32_t a = (int32_t)(u[i] & 0x7FFFFFFFu);                                         \
-            t = a > t ? a : t;                                                                 \
-        }                                                                                      \
-        return t;                                                                              \
-    }
 /* Σ x² or Σ (y - x)² of int16 values, exact (each term < 2**32; n < 2**31). */
 #define SQUARES_I16_BODY                                                                       \
     {                                                                                          \
@@ -1049,12 +1039,9 @@ typedef uint32_t __attribute__((may_alias)) u32_alias;
 
 static uint64_t squares_normal_generic(const u32_alias *z, size_t n) SQUARES_NORMAL_BODY;
 static uint64_t squares_i16_generic(const int16_t *x, const int16_t *y, size_t n) SQUARES_I16_BODY;
-static int32_t top_generic(const u32_alias *u, size_t n) TOP_BODY;
 #if NC_X86
 AVX2 static uint64_t squares_normal_avx2(const u32_alias *z, size_t n) SQUARES_NORMAL_BODY;
 AVX2 static uint64_t squares_i16_avx2(const int16_t *x, const int16_t *y, size_t n) SQUARES_I16_BODY;
-AVX2 static int32_t top_avx2(const u32_alias *u, size_t n) TOP_BODY;
-AVX512 static int32_t top_avx512(const u32_alias *u, size_t n) TOP_BODY;
 AVX512 static uint64_t squares_normal_avx512(const float *z, size_t n) SQUARES_NORMAL_F64_BODY;
 AVX512 static uint64_t squares_i16_avx512(const int16_t *x, const int16_t *y,
                                           size_t n) SQUARES_I16_BODY;
@@ -1070,18 +1057,6 @@ static uint64_t squares_normal(const float *z, size_t n)
         return squares_normal_avx2(u, n);
 #endif
     return squares_normal_generic(u, n);
-}
-
-static int32_t top_abs(const float *z, size_t n)
-{
-    const u32_alias *u = (const u32_alias *)z;
-#if NC_X86
-    if (isa == ISA_AVX512)
-        return top_avx512(u, n);
-    if (isa == ISA_AVX2)
-        return top_avx2(u, n);
-#endif
-    return top_generic(u, n);
 }
 
 static uint64_t squares_i16(const int16_t *x, const int16_t *y, size_t n)
@@ -1279,53 +1254,47 @@ static PyObject *py_add_values(PyObject *self, PyObject *args)
     return PyLong_FromLongLong(clipped);
 }
 
-/* Σ floor(z² · 2**40) of given float32 values, all |z| < 8 (as normals are), n <= 2**17 */
-static PyObject *py_square_sum_f32(PyObject *self, PyObject *args)
-{
-    Py_buffer z;
-    if (!PyArg_ParseTuple(args, "y*", &z))
-        return NULL;
-    size_t n = (size_t)z.len / 4;
-    int bad = z.len % 4 || n > ((size_t)1 << 17);
-    if (!bad)
-        bad = top_abs(z.buf, n) >= 0x41000000; /* |z| >= 8.0f, or NaN/inf */
-    if (bad) {
-        PyBuffer_Release(&z);
-        PyErr_SetString(PyExc_ValueError, "square_sum_f32: at most 2**17 float32, each |z| < 8");
-        return NULL;
-    }
-    uint64_t total;
-    Py_BEGIN_ALLOW_THREADS
-    total = squares_normal(z.buf, n);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&z);
-    return PyLong_FromUnsignedLongLong(total);
-}
-
+/* Σ floor(z² · 2**40) over n <= 2**17 normals; with an output buffer the normals are written
+ * there too (the sum taken while each chunk is in L1), for a caller that keeps them. */
 static PyObject *py_square_sum_normal(PyObject *self, PyObject *args)
 {
     nc_key k;
     unsigned long long block;
     int phase;
     Py_ssize_t n;
+    PyObject *outobj = Py_None;
+    Py_buffer out = {0};
     if (!need_table())
         return NULL;
-    if (!PyArg_ParseTuple(args, "IIIIKin", &k.k0, &k.k1, &k.k2, &k.k3, &block, &phase, &n))
+    if (!PyArg_ParseTuple(args, "IIIIKin|O", &k.k0, &k.k1, &k.k2, &k.k3, &block, &phase, &n,
+                          &outobj))
         return NULL;
     if (n < 0 || n > (1 << 17) || phase < 0 || phase > 3) {
         PyErr_SetString(PyExc_ValueError, "square_sum_normal: 0 <= n <= 2**17, phase < 4");
         return NULL;
     }
+    if (outobj != Py_None) {
+        if (PyObject_GetBuffer(outobj, &out, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+            return NULL;
+        if (out.len != n * 4) {
+            PyBuffer_Release(&out);
+            PyErr_SetString(PyExc_ValueError, "square_sum_normal: out must hold n float32");
+            return NULL;
+        }
+    }
     uint64_t total = 0;
     Py_BEGIN_ALLOW_THREADS
-    float z[CHUNK] __attribute__((aligned(64)));
+    float tmp[CHUNK] __attribute__((aligned(64)));
     for (size_t i = 0; i < (size_t)n; i += CHUNK) {
         size_t m = (size_t)n - i < CHUNK ? (size_t)n - i : CHUNK;
         uint64_t pos = 4 * (uint64_t)block + (uint64_t)phase + i;
+        float *z = outobj != Py_None ? (float *)out.buf + i : tmp;
         noise_at(V_RAW, &k, pos >> 2, (int)(pos & 3), m, z, 1.0f, 0.0f);
         total += squares_normal(z, m);
     }
     Py_END_ALLOW_THREADS
+    if (outobj != Py_None)
+        PyBuffer_Release(&out);
     return PyLong_FromUnsignedLongLong(total);
 }
 
@@ -1420,10 +1389,9 @@ static PyMethodDef methods[] = {
      " -> clipped count"},
     {"add_values", py_add_values, METH_VARARGS,
      "add_values(dtype, x, out, z, scale, offset, lo, hi, repeat) -> clipped count"},
-    {"square_sum_f32", py_square_sum_f32, METH_VARARGS,
-     "square_sum_f32(z) -> sum of floor(z*z * 2**40) (float32 buffer, |z| < 8)"},
     {"square_sum_normal", py_square_sum_normal, METH_VARARGS,
-     "square_sum_normal(k0, k1, k2, k3, block, phase, n) -> sum of floor(z*z * 2**40)"},
+     "square_sum_normal(k0, k1, k2, k3, block, phase, n[, out_f32]) -> sum of floor(z*z * 2**40)"
+     " (the normals also written to out)"},
     {"square_sum_i16", py_square_sum_i16, METH_VARARGS,
      "square_sum_i16(x[, y]) -> exact sum of x*x, or of (y - x)**2 (int16 buffers)"},
     {"isa", py_isa, METH_NOARGS, "the code path in use: 'avx512', 'avx2' or 'generic'"},

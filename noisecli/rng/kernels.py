@@ -26,8 +26,8 @@ to ``-inf``/``inf`` (no clipping, count 0). A NaN in a float32 ``x`` stays NaN a
 before, for a second pass over the same stretch): sample ``j`` takes ``v[j // repeat]``.
 
 Exact sums of squares, in integers (so that no order of additions can change them):
-``normal_square_sum`` is ``Σ floor(z_j² · 2**40)`` over stream positions, ``square_sum``
-the same of given normals, ``square_sum_i16`` is ``Σ x²`` or ``Σ (y − x)²`` of int16 arrays.
+``normal_square_sum`` is ``Σ floor(z_j² · 2**40)`` over stream positions (the normals also
+written to ``out`` if given), ``square_sum_i16`` is ``Σ x²`` or ``Σ (y − x)²`` of int16 arrays.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ __all__ = [
     "normal",
     "normal_from_bits",
     "normal_square_sum",
-    "square_sum",
     "square_sum_i16",
     "uniform",
 ]
@@ -91,8 +90,9 @@ class Backend(Protocol):
     def uniform(self, k: Stream, start: int, count: int, out: NDArray[np.float32]) -> None: ...
     def normal(self, k: Stream, start: int, count: int, out: NDArray[np.float32]) -> None: ...
     def normal_from_bits(self, u: NDArray[np.uint32], out: NDArray[np.float32]) -> None: ...
-    def normal_square_sum(self, k: Stream, start: int, count: int) -> int: ...
-    def square_sum(self, z: NDArray[np.float32]) -> int: ...
+    def normal_square_sum(
+        self, k: Stream, start: int, count: int, out: NDArray[np.float32] | None
+    ) -> int: ...
     def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int: ...
     def add(
         self,
@@ -151,17 +151,17 @@ class _Numpy:
     def normal_from_bits(self, u: NDArray[np.uint32], out: NDArray[np.float32]) -> None:
         _normal_from_bits_numpy(u, out)
 
-    def normal_square_sum(self, k: Stream, start: int, count: int) -> int:
+    def normal_square_sum(
+        self, k: Stream, start: int, count: int, out: NDArray[np.float32] | None
+    ) -> int:
         total = 0
         for a in range(0, count, _CHUNK):
             n = min(_CHUNK, count - a)
-            total += _square_sum_numpy(_normal_from_bits_numpy(bits_numpy(k.words, start + a, n)))
+            z = _normal_from_bits_numpy(
+                bits_numpy(k.words, start + a, n), None if out is None else out[a : a + n]
+            )
+            total += _square_sum_numpy(z)
         return total
-
-    def square_sum(self, z: NDArray[np.float32]) -> int:
-        if z.size and not float(np.max(np.abs(z))) < 8.0:  # as the compiled path: |z| < 8
-            raise ValueError("square_sum takes normals: each |z| < 8")
-        return sum(_square_sum_numpy(z[a : a + _CHUNK]) for a in range(0, z.size, _CHUNK))
 
     def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int:
         total = 0
@@ -266,7 +266,6 @@ _API = (
     "square_sum_normal",
     "square_sum_i16",
     "add_values",
-    "square_sum_f32",
     "isa",
     "available",
 )
@@ -316,17 +315,16 @@ class _Compiled:
     def normal_from_bits(self, u: NDArray[np.uint32], out: NDArray[np.float32]) -> None:
         self.mod.normal_from_bits(np.ascontiguousarray(u), out)
 
-    def normal_square_sum(self, k: Stream, start: int, count: int) -> int:
+    def normal_square_sum(
+        self, k: Stream, start: int, count: int, out: NDArray[np.float32] | None
+    ) -> int:
         a, b, c, d = k.words
         total = 0
         for first in range(start, start + count, _SQUARES_BLOCK):
             n = min(_SQUARES_BLOCK, start + count - first)
-            total += self.mod.square_sum_normal(a, b, c, d, first >> 2, first & 3, n)
+            dst = None if out is None else out[first - start : first - start + n]
+            total += self.mod.square_sum_normal(a, b, c, d, first >> 2, first & 3, n, dst)
         return total
-
-    def square_sum(self, z: NDArray[np.float32]) -> int:
-        f = self.mod.square_sum_f32
-        return sum(f(z[a : a + _SQUARES_BLOCK]) for a in range(0, z.size, _SQUARES_BLOCK))
 
     def square_sum_i16(self, x: NDArray[np.int16], y: NDArray[np.int16] | None) -> int:
         total = 0
@@ -474,19 +472,19 @@ def normal_from_bits(
     return res
 
 
-def normal_square_sum(k: Stream, start: int, count: int, *, using: Backend | None = None) -> int:
-    """``Σ floor(z_j² · 2**40)`` over words ``start .. start+count-1``: exact, any backend."""
+def normal_square_sum(
+    k: Stream,
+    start: int,
+    count: int,
+    out: NDArray[np.float32] | None = None,
+    *,
+    using: Backend | None = None,
+) -> int:
+    """``Σ floor(z_j² · 2**40)`` over words ``start .. start+count-1``: exact, any backend;
+    the normals themselves are written to ``out`` when given (``count`` float32)."""
     start, count = _check_range(start, count)
-    return (using or _ACTIVE).normal_square_sum(k, start, count)
-
-
-def square_sum(z: NDArray[np.float32], *, using: Backend | None = None) -> int:
-    """``Σ floor(z² · 2**40)`` of given float32 normals (each ``|z| < 8``): exact, equal to
-    ``normal_square_sum`` of the stretch they were made from."""
-    zf = np.ascontiguousarray(z).reshape(-1)
-    if zf.dtype != _F32:
-        raise TypeError("square_sum takes float32 values")
-    return (using or _ACTIVE).square_sum(zf)
+    dst = None if out is None else _out_array(out, count, _F32)
+    return (using or _ACTIVE).normal_square_sum(k, start, count, dst)
 
 
 def square_sum_i16(

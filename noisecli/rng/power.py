@@ -17,15 +17,13 @@ from noisecli.rng import kernels
 from noisecli.rng.kernels import SQUARE_SCALE
 from noisecli.rng.philox import Stream
 
-__all__ = ["SQUARE_SCALE", "normal_mean_square", "values_mean_square"]
+__all__ = ["SQUARE_SCALE", "normal_mean_square"]
 
 
-def normal_mean_square(stream: Stream, start: int, count: int) -> float:
-    """Mean of ``z²`` over ``count`` positions from ``start`` (see the module docstring)."""
-    total = kernels.normal_square_sum(stream, start, count)
+def normal_mean_square(
+    stream: Stream, start: int, count: int, out: NDArray[np.float32] | None = None
+) -> float:
+    """Mean of ``z²`` over ``count`` positions from ``start`` (see the module docstring);
+    the normals are written to ``out`` when given, for a caller that keeps them."""
+    total = kernels.normal_square_sum(stream, start, count, out)
     return total / SQUARE_SCALE / count if count else 0.0
-
-
-def values_mean_square(z: NDArray[np.float32]) -> float:
-    """The same of normals already made: equal to ``normal_mean_square`` of their stretch."""
-    return kernels.square_sum(z) / SQUARE_SCALE / z.size if z.size else 0.0
