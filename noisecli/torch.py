@@ -54,26 +54,6 @@ _VIA_FLOAT32 = frozenset({torch.bfloat16})
 _TENSOR_LAYOUT = {3: "CHW", 4: "NCHW"}  # where the augmenter names no layout
 
 
-def _arguments(aug: Augmenter) -> tuple[Any, str | None, Any, Any, int | None, dict[str, Any]]:
-    """``(noise, layout, clip, data_range, sample_rate, params)`` that made ``aug``."""
-    noise, _given, clip, data_range, sample_rate, params = aug._spec.args
-    return noise, aug._spec.layout, clip, data_range, sample_rate, dict(params)
-
-
-def _with_layout(aug: Augmenter, layout: str) -> Augmenter:
-    """``aug`` with another layout: the same noise, options and seed."""
-    noise, _, clip, data_range, sample_rate, params = _arguments(aug)
-    return Augmenter(
-        noise,
-        seed=aug.seed,
-        layout=layout,
-        clip=clip,
-        data_range=data_range,
-        sample_rate=sample_rate,
-        **params,
-    )
-
-
 class AddNoise(torch.nn.Module):
     """Noise a tensor: ``AddNoise("gaussian", std=0.1, seed=7)(image, key=(index, epoch))``.
 
@@ -118,7 +98,7 @@ class AddNoise(torch.nn.Module):
             self.augmenter = Augmenter(
                 noise, seed=seed, layout=layout, clip=clip, data_range=data_range, **params
             )
-        self._layout = _arguments(self.augmenter)[1]
+        self._layout = self.augmenter.layout
         self._by_layout: dict[str, Augmenter] = {}
 
     def extra_repr(self) -> str:
@@ -156,7 +136,7 @@ class AddNoise(torch.nn.Module):
             return self.augmenter
         aug = self._by_layout.get(layout)
         if aug is None:
-            aug = self._by_layout[layout] = _with_layout(self.augmenter, layout)
+            aug = self._by_layout[layout] = self.augmenter.with_layout(layout)
         return aug
 
 

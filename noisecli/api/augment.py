@@ -651,6 +651,17 @@ class Augmenter:
         """The noise, with its parameters (a Noise instance)."""
         return self._spec.noise
 
+    @property
+    def layout(self) -> str | None:
+        """The layout it was given (``"HWC"``, ``"NCHW"``, ...), or None: found per call."""
+        return self._spec.layout
+
+    def with_layout(self, layout: str | None) -> Augmenter:
+        """The same noise, options and seed for data of another layout."""
+        noise, _, clip, data_range, sample_rate, params = self._spec.args
+        spec = _Spec(noise, layout, clip, data_range, sample_rate, dict(params))
+        return Augmenter._from_spec(spec, self.seed)
+
     def __reduce__(self) -> tuple[Any, ...]:
         noise, layout, clip, data_range, sample_rate, params = self._spec.args
         return (_restore, (noise, layout, clip, data_range, sample_rate, params, self.seed))

@@ -201,6 +201,17 @@ def test_chw_gets_the_noise_of_its_hwc_transpose() -> None:
     assert np.array_equal(b, a.transpose(2, 0, 1))
 
 
+def test_with_layout_keeps_the_noise_the_options_and_the_seed() -> None:
+    aug = Augmenter("gaussian", seed=8, std=9, mono=True, clip=(10, 240))
+    chw = aug.with_layout("CHW")
+    assert (aug.layout, chw.layout, chw.seed, chw.noise) == (None, "CHW", 8, aug.noise)
+    hwc = uint8_image((12, 10, 3))
+    want = Augmenter("gaussian", seed=8, std=9, mono=True, clip=(10, 240), layout="CHW")
+    x = np.ascontiguousarray(hwc.transpose(2, 0, 1))
+    assert np.array_equal(chw(x, key=(4, 1)), want(x, key=(4, 1)))
+    assert np.array_equal(chw.with_layout("HWC")(hwc, key=2), aug.with_layout("HWC")(hwc, key=2))
+
+
 def test_flat_layout_equals_hwc_for_per_value_noise() -> None:
     x = float01((10, 12, 3))
     for noise in ("gaussian", "uniform", "speckle"):
