@@ -102,11 +102,19 @@ class Command:
     samples: Samples = field(default_factory=Samples)
 
 
-def run_side_by_side(cmds: list[Command]) -> None:
-    """One warm-up round measuring memory, then rotated rounds of timed runs."""
+def run_side_by_side(cmds: list[Command], pair: tuple[Command, Command] | None = None) -> None:
+    """One warm-up round measuring memory, then rotated rounds of timed runs.
+
+    The two commands of ``pair`` (those a target compares) run back to back in every round,
+    first one then the other in turn, so that neither always follows the same command
+    (a heavy peer just before can slow the next run).
+    """
     rounds = max(c.reps for c in cmds)
+    rest = [c for c in cmds if pair is None or c not in pair]
     for rnd in range(rounds + 1):
-        order = cmds[rnd % len(cmds) :] + cmds[: rnd % len(cmds)]
+        order = rest[rnd % len(rest) :] + rest[: rnd % len(rest)] if rest else []
+        if pair is not None:
+            order = [*(pair if rnd % 2 else pair[::-1]), *order]
         for cmd in order:
             if rnd > cmd.reps:
                 continue

@@ -156,7 +156,7 @@ def main() -> None:
         cmds, set_notes = image_commands(spec, src, reps, peer_reps)
         notes.extend(n for n in set_notes if n not in notes)
         print(f"{spec.path.name}: {', '.join(c.name for c in cmds)}", flush=True)
-        measure.run_side_by_side(cmds)
+        measure.run_side_by_side(cmds, pair=(cmds[0], cmds[2]))  # noisecli -j 2, fixed floor
         table = image_table(spec, cmds)
         print("\n".join(table), flush=True)
         sections += [*table, ""]
