@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from noisecli.batch.atomic import TEMP_SUFFIX
+from noisecli.batch.atomic import is_temp_file
 from tests.conftest import (
     read_image,
     run_among_hostile,
@@ -224,7 +224,7 @@ def test_full_disk_stops_the_run_with_whole_files_only(small_fs: Path, tmp_path:
     assert 0 < len(written) < 12
     ref = tree_digest(reference, "*.png")
     assert all(ref[name] == digest for name, digest in written.items())
-    assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+    assert not [p for p in out.rglob("*") if is_temp_file(p.name)]
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="a read-only mount needs root; see the chmod variant")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from noisecli.batch.atomic import TEMP_SUFFIX
+from noisecli.batch.atomic import TEMP_SUFFIX, is_temp_file
 from tests.conftest import NOISECLI_EXE, run_among_hostile, tree_digest
 
 
@@ -95,7 +95,7 @@ def test_signal_during_long_files_with_two_workers(tmp_path: Path, sig: int, cod
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
-    assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+    assert not [p for p in out.rglob("*") if is_temp_file(p.name)]
     present = tree_digest(out)
     reference = tree_digest(tmp_path / "whole")
     assert len(present) < 4 and all(reference[k] == v for k, v in present.items())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -18,8 +18,8 @@ _CREATE = (
 )
 
 
-def _temp_name(name: str) -> str:
-    return f".{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+def _temp_name(name: str, extension: str = "") -> str:
+    return f".{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}{extension}"
 
 
 def temp_path_for(dst: Path) -> Path:
@@ -28,7 +28,11 @@ def temp_path_for(dst: Path) -> Path:
 
 
 def is_temp_file(name: str) -> bool:
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+    """A temp file of ours: ``.<name>.<hex>.noisecli-tmp``, or the same with an extension
+    (for a writer that picks its format by the name's extension)."""
+    if not name.startswith("."):
+        return False
+    return name.endswith(TEMP_SUFFIX) or os.path.splitext(name)[0].endswith(TEMP_SUFFIX)
 
 
 def _os_error(exc: OSError, dst: Path | str) -> OutputError:
@@ -90,6 +94,30 @@ def write_bytes_atomic(dst: Path | str, data: bytes) -> None:
     except OSError as exc:
         _discard(tmp)
         raise _os_error(exc, target) from exc
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
+def write_file_atomic(dst: str, extension: str, write: Callable[[str], None]) -> None:
+    """``write(tmp)`` to a hidden temp path beside ``dst`` ending in ``extension``, then
+    rename it to ``dst``; the temp file is removed on any failure, which propagates. The
+    folder is made if ``write`` fails and it is missing (then ``write`` runs again)."""
+    folder, name = os.path.split(dst)
+    tmp = os.path.join(folder, _temp_name(name, extension))
+    try:
+        try:
+            write(tmp)
+        except Exception:
+            _discard(tmp)
+            if not folder or os.path.isdir(folder):
+                raise
+            os.makedirs(folder, exist_ok=True)
+            write(tmp)
+        os.replace(tmp, dst)
+    except OSError as exc:
+        _discard(tmp)
+        raise _os_error(exc, dst) from exc
     except BaseException:
         _discard(tmp)
         raise

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from noisecli.batch.atomic import write_bytes_atomic, write_file_atomic
 from noisecli.batch.medium import has_extension
 from noisecli.errors import InputError, OutputError
 from noisecli.ranges import dtype_name
@@ -214,16 +215,66 @@ def check_encodable(array: np.ndarray, fmt: str) -> None:
         raise OutputError(f"{fmt.upper()} cannot store {what} images{hint}")
 
 
+def _params(fmt: str, quality: int) -> list[Any]:
+    """OpenCV's writer parameters: quality applies to JPEG and WebP (100: lossless WebP)."""
+    cv = cv2()
+    if fmt == "jpg":
+        return [cv.IMWRITE_JPEG_QUALITY, int(quality)]
+    if fmt == "webp":
+        # OpenCV writes lossless WebP above 100: quality 100 means lossless
+        return [cv.IMWRITE_WEBP_QUALITY, 101 if quality >= 100 else max(1, int(quality))]
+    return []
+
+
+def _openable_by_opencv(path: str) -> bool:
+    """Whether OpenCV's writer can take ``path``: it opens UTF-8 bytes with the C library
+    (on POSIX only), and a name that is not valid UTF-8 (undecodable bytes, held as lone
+    surrogates) crashes its conversion, so such a name takes the bytes path."""
+    if os.name != "posix":
+        return False
+    if path.isascii():
+        return True
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _NotWritten(Exception):
+    """OpenCV's file writer failed without a reason (the bytes path then finds it)."""
+
+
+def write_image(dst: str, array: np.ndarray, fmt: str, quality: int = 95) -> None:
+    """Encode to ``fmt`` and write to the local path ``dst`` atomically: the bytes of
+    :func:`encode_image`, streamed to the file by OpenCV's writer (measured 4% faster on
+    200 1024x768 PNGs at ``-j 2`` than encoding to memory and writing that). If the writer
+    fails, encoding to memory and writing the bytes says why (a full disk, a bad folder)."""
+    check_encodable(array, fmt)
+    cv = cv2()
+    params = _params(fmt, quality)
+
+    def write(tmp: str) -> None:
+        if not _openable_by_opencv(tmp):
+            raise _NotWritten
+        try:
+            ok = cv.imwrite(tmp, array, params)
+        except Exception:
+            ok = False
+        if not ok:
+            raise _NotWritten
+
+    try:
+        write_file_atomic(dst, FORMAT_EXTENSION[fmt], write)
+    except _NotWritten:
+        write_bytes_atomic(dst, encode_image(array, fmt, quality))
+
+
 def encode_image(array: np.ndarray, fmt: str, quality: int = 95) -> bytes:
     """Encode to ``fmt`` bytes; quality applies to JPEG and WebP (100: lossless WebP)."""
     check_encodable(array, fmt)
     cv = cv2()
-    params: list[Any] = []
-    if fmt == "jpg":
-        params = [cv.IMWRITE_JPEG_QUALITY, int(quality)]
-    elif fmt == "webp":
-        # OpenCV writes lossless WebP above 100: quality 100 means lossless
-        params = [cv.IMWRITE_WEBP_QUALITY, 101 if quality >= 100 else max(1, int(quality))]
+    params = _params(fmt, quality)
     try:
         ok, buf = cv.imencode(FORMAT_EXTENSION[fmt], array, params)
     except cv.error as exc:

@@ -67,3 +67,36 @@ def test_an_interrupted_write_leaves_no_temp_file(
     with pytest.raises(KeyboardInterrupt):
         write_bytes(str(tmp_path / "x.png"), b"x")
     assert os.listdir(tmp_path) == []
+
+
+def test_temp_files_that_keep_an_extension_are_ours(tmp_path: Path) -> None:
+    """A writer that picks its format by extension writes ``.x.png.<hex>.noisecli-tmp.png``;
+    such files, like the plain ones, are removed as stale and never planned as inputs."""
+    names = [".x.png.1a2b3c4d.noisecli-tmp.png", ".y.wav.0f0f0f0f.noisecli-tmp", ".z.png"]
+    assert [atomic.is_temp_file(n) for n in names] == [True, True, False]
+    assert not atomic.is_temp_file("x.noisecli-tmp.png")  # not hidden: a user's file
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    assert atomic.remove_stale_temp_files(tmp_path) == 2
+    assert _names(tmp_path) == [".z.png"]
+
+
+def test_a_file_writer_gets_a_temp_path_with_the_extension(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def write(tmp: str) -> None:
+        seen.append(os.path.basename(tmp))
+        Path(tmp).write_bytes(b"data")
+
+    atomic.write_file_atomic(str(tmp_path / "new" / "out.jpg"), ".png", write)
+    assert (tmp_path / "new" / "out.jpg").read_bytes() == b"data"
+    assert len(seen) == 2  # the first try found no folder; it was made and the write redone
+    assert seen[-1].startswith(".out.jpg.") and seen[-1].endswith(TEMP_SUFFIX + ".png")
+
+    def broken(tmp: str) -> None:
+        Path(tmp).write_bytes(b"part")
+        raise ValueError("encoder failed")
+
+    with pytest.raises(ValueError, match="encoder failed"):
+        atomic.write_file_atomic(str(tmp_path / "new" / "bad.png"), ".png", broken)
+    assert _names(tmp_path) == ["new", "new/out.jpg"]

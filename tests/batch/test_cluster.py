@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from noisecli.batch.atomic import TEMP_SUFFIX
+from noisecli.batch.atomic import is_temp_file
 from tests.conftest import NOISECLI_EXE, run_exe, synthetic_image, tree_digest, write_image
 
 DASK = Path(sys.executable).parent / "dask"
@@ -193,7 +193,7 @@ def test_a_worker_killed_mid_run_is_survived(cluster: Cluster, tmp_path: Path) -
     assert proc.returncode == 0, err
     assert b"60 written, 0 skipped, 0 failed" in err
     assert tree_digest(out) == tree_digest(tmp_path / "ref")
-    assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+    assert not [p for p in out.rglob("*") if is_temp_file(p.name)]
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
@@ -303,7 +303,7 @@ def test_ctrl_c_on_the_client_leaves_whole_files_and_resumes(
     present = tree_digest(out)
     assert 2 <= len(present) < 60
     assert all(reference[name] == digest for name, digest in present.items())
-    assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+    assert not [p for p in out.rglob("*") if is_temp_file(p.name)]
     with open(out / "metadata.csv", newline="") as fh:
         assert sorted(r["file_name"] for r in csv.DictReader(fh)) == sorted(present)
     resumed = run_exe(*args, "--skip-existing")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from noisecli.batch.atomic import TEMP_SUFFIX
+from noisecli.batch.atomic import is_temp_file
 from tests.conftest import NOISECLI_EXE, run_exe, synthetic_image, tree_digest, write_image
 
 COUNT = 120
@@ -70,7 +70,7 @@ def test_signal_leaves_whole_files_and_resumes(
     assert b"Traceback" not in err
     present = tree_digest(out)
     assert 4 <= len(present) < COUNT
-    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
+    assert not [p for p in out.rglob("*") if is_temp_file(p.name)]
     assert all(reference[name] == digest for name, digest in present.items())
     assert _manifest_names(out) == sorted(present)
     resumed = run_exe("image", str(root), "-o", str(out), *ARGS, "--skip-existing")
@@ -89,7 +89,7 @@ def test_ctrl_c_to_the_whole_group(corpus: tuple[Path, dict[str, str]], tmp_path
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     present = tree_digest(out)
-    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
+    assert not [p for p in out.rglob("*") if is_temp_file(p.name)]
     assert all(reference[name] == digest for name, digest in present.items())
     assert _manifest_names(out) == sorted(present)
 
@@ -104,9 +104,11 @@ def test_sigkill_never_leaves_a_truncated_final_file(
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     time.sleep(0.2)
-    present = {k: v for k, v in tree_digest(out).items() if not k.endswith(TEMP_SUFFIX)}
+    present = {k: v for k, v in tree_digest(out).items() if not is_temp_file(Path(k).name)}
     assert present and all(reference[name] == digest for name, digest in present.items())
     resumed = run_exe("image", str(root), "-o", str(out), *ARGS, "--skip-existing")
     assert resumed.returncode == 0, resumed.stderr
-    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))  # stale temp files were cleaned up
+    assert not [
+        p for p in out.rglob("*") if is_temp_file(p.name)
+    ]  # stale temp files were cleaned up
     assert tree_digest(out) == reference

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import os
 import struct
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from noisecli.errors import InputError, OutputError
-from noisecli.image.io import decode_image, encode_image, sniff_format
+from noisecli.image.io import decode_image, encode_image, sniff_format, write_image
 from tests.conftest import synthetic_image
 
 LOSSLESS = [
@@ -119,3 +121,43 @@ def test_quality_changes_jpeg_size() -> None:
     img = synthetic_image(64, 64, seed=5)
     assert len(encode_image(img, "jpg", 50)) < len(encode_image(img, "jpg", 100))
     assert cv2.imdecode(np.frombuffer(encode_image(img, "jpg", 50), np.uint8), -1) is not None
+
+
+WRITTEN = [*LOSSLESS, ("jpg", 3, "uint8"), ("jpg", 1, "uint8"), ("webp", 3, "uint8")]
+
+
+@pytest.mark.parametrize(("fmt", "channels", "dtype"), WRITTEN)
+def test_a_written_file_holds_the_encoded_bytes(
+    fmt: str, channels: int, dtype: str, tmp_path: Path
+) -> None:
+    """OpenCV's file writer streams to a temp file that is renamed: the bytes are those of
+    encode_image, whatever the name's own extension, and no temp file stays."""
+    img = synthetic_image(41, 29, channels=channels, dtype=dtype, seed=2)
+    dst = tmp_path / "sub" / "named.jpg"  # --format keep may give any extension
+    write_image(str(dst), img, fmt, quality=90)
+    assert dst.read_bytes() == encode_image(img, fmt, quality=90)
+    assert [p.name for p in tmp_path.rglob("*")] == ["sub", "named.jpg"]
+
+
+def test_a_failing_writer_falls_back_to_the_bytes_and_their_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    img = synthetic_image(20, 10, channels=3, seed=3)
+    monkeypatch.setattr(cv2, "imwrite", lambda *args: False)
+    write_image(str(tmp_path / "a.png"), img, "png")
+    assert (tmp_path / "a.png").read_bytes() == encode_image(img, "png")
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(OutputError, match=r"cannot write .*file/b\.png"):
+        write_image(str(tmp_path / "file" / "b.png"), img, "png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "file"]
+
+
+def test_names_opencv_cannot_take_are_written_through_the_bytes(tmp_path: Path) -> None:
+    """A name that is not UTF-8 (its bytes held as lone surrogates) would crash OpenCV's
+    writer: it is written from the encoded bytes instead."""
+    img = synthetic_image(12, 8, channels=3, seed=4)
+    name = os.fsdecode(b"latin1_\xe9.png")
+    write_image(str(tmp_path / name), img, "png")
+    assert (tmp_path / name).read_bytes() == encode_image(img, "png")
+    write_image(str(tmp_path / "ünï.png"), img, "png")
+    assert (tmp_path / "ünï.png").read_bytes() == encode_image(img, "png")
