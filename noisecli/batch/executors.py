@@ -139,9 +139,11 @@ def run_pool(
     stopping: Callable[[], bool],
     event: Any,
     existing: Collection[str],
+    on_crash: Callable[[], None] = lambda: None,
 ) -> Iterator[FileResult]:
     """Jobs in ``cfg.jobs`` worker processes, in tasks of a few jobs, a bounded number in
-    flight (see :class:`_Pacer`). ``existing``: the outputs that existed before the run.
+    flight (see :class:`_Pacer`). ``existing``: the outputs that existed before the run;
+    ``on_crash`` is called when a pool breaks (its workers may leave temp files).
 
     A worker that dies (a decoder crash, the OOM killer) breaks the pool: a new pool is
     started and every job of the tasks that were in flight is retried alone, one at a
@@ -208,6 +210,7 @@ def run_pool(
                     pacer.learn(results)
                     yield from results
                 if crashed or broken:
+                    on_crash()
                     for fut, batch in pending.items():
                         if fut.done() and not fut.cancelled() and fut.exception() is None:
                             yield from _results(batch, fut.result())
@@ -250,8 +253,12 @@ class Driver:
         self.use_pool = cfg.jobs > 1 and len(jobs) > 1 and not cfg.on_cluster
         self.event: Any = _pool_context().Event() if self.use_pool else threading.Event()
         self.signum: int | None = None
+        self.pool_broke = False  # a worker died: the others were stopped, maybe mid-write
         self._stop = False
         self._saved: dict[int, Any] = {}
+
+    def _pool_broke(self) -> None:
+        self.pool_broke = True
 
     def request_stop(self) -> None:
         self._stop = True
@@ -290,7 +297,13 @@ class Driver:
                 if existing is None and not self.cfg.overwrite:
                     existing = {j.dst for j in self.jobs if os.path.lexists(j.dst)}
                 yield from run_pool(
-                    self.jobs, self.cfg, self.medium, self.stopping, self.event, existing or ()
+                    self.jobs,
+                    self.cfg,
+                    self.medium,
+                    self.stopping,
+                    self.event,
+                    existing or (),
+                    self._pool_broke,
                 )
             else:
                 yield from run_inline(self.jobs, self.cfg, self.medium, self.stopping)

@@ -61,8 +61,10 @@ def run_dataset(cfg: RunConfig, medium: Medium) -> Report:
                 report.failed += 1
     report.signum = driver.signum
     out = the_plan.output_root
-    if cfg.on_cluster and out is not None and not is_url(out) and driver.signum is None:
-        # a worker lost mid-write leaves its temp file; every task has ended now
+    lost = cfg.on_cluster or driver.pool_broke
+    if lost and out is not None and not is_url(out) and driver.signum is None:
+        # a worker lost mid-write (a cluster's, or one a broken pool stopped) leaves its
+        # temp file; every task has ended now
         remove_stale_temp_files(Path(out))
     report.seconds = time.perf_counter() - started
     return report

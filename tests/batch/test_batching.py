@@ -17,7 +17,7 @@ import pytest
 
 from noisecli.api.dataset import process_dataset
 from noisecli.batch import cancel, executors
-from noisecli.batch.atomic import write_bytes_atomic
+from noisecli.batch.atomic import is_temp_file, write_bytes_atomic
 from noisecli.batch.executors import MAX_BATCH, Driver, _Pacer
 from noisecli.batch.job import FileResult, Job
 from noisecli.batch.medium import Medium
@@ -207,6 +207,8 @@ def test_crash_in_a_task_fails_only_its_culprit(
     assert written == [f"f{i:03d}.png" for i in range(120) if i != 60]
     rows = (out / "metadata.csv").read_text().splitlines()[1:]
     assert len(rows) == 117
+    # the worker stopped with the broken pool may have been writing: its temp file is gone
+    assert not [p.name for p in out.rglob("*") if is_temp_file(p.name)]
 
 
 def test_crash_without_a_plan_looks_outputs_up_first(
