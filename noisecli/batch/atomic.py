@@ -43,6 +43,20 @@ def _os_error(exc: OSError, dst: Path | str) -> OutputError:
 
 
 @contextmanager
+def _removed_on_failure(tmp: Path | str, dst: Path | str) -> Iterator[None]:
+    """Delete ``tmp`` when the block fails; an OS error is raised as an ``OutputError``
+    (a ``DiskFullError`` for a full disk) naming ``dst``."""
+    try:
+        yield
+    except OSError as exc:
+        _discard(tmp)
+        raise _os_error(exc, dst) from exc
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
+@contextmanager
 def atomic_output(dst: Path) -> Iterator[Path]:
     """Yield a temp path to write; on success rename it to ``dst``, on any failure delete it.
 
@@ -53,15 +67,9 @@ def atomic_output(dst: Path) -> Iterator[Path]:
     except OSError as exc:
         raise _os_error(exc, dst) from exc
     tmp = temp_path_for(dst)
-    try:
+    with _removed_on_failure(tmp, dst):
         yield tmp
         os.replace(tmp, dst)
-    except OSError as exc:
-        _discard(tmp)
-        raise _os_error(exc, dst) from exc
-    except BaseException:
-        _discard(tmp)
-        raise
 
 
 def write_bytes_atomic(dst: Path | str, data: bytes) -> None:
@@ -83,7 +91,7 @@ def write_bytes_atomic(dst: Path | str, data: bytes) -> None:
             fd = os.open(tmp, _CREATE, 0o666)
     except OSError as exc:
         raise _os_error(exc, target) from exc
-    try:
+    with _removed_on_failure(tmp, target):
         try:
             view = memoryview(data)
             while view:
@@ -91,12 +99,6 @@ def write_bytes_atomic(dst: Path | str, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, target)
-    except OSError as exc:
-        _discard(tmp)
-        raise _os_error(exc, target) from exc
-    except BaseException:
-        _discard(tmp)
-        raise
 
 
 def write_file_atomic(dst: str, extension: str, write: Callable[[str], None]) -> None:
@@ -105,7 +107,7 @@ def write_file_atomic(dst: str, extension: str, write: Callable[[str], None]) ->
     folder is made if ``write`` fails and it is missing (then ``write`` runs again)."""
     folder, name = os.path.split(dst)
     tmp = os.path.join(folder, _temp_name(name, extension))
-    try:
+    with _removed_on_failure(tmp, dst):
         try:
             write(tmp)
         except Exception:
@@ -115,12 +117,6 @@ def write_file_atomic(dst: str, extension: str, write: Callable[[str], None]) ->
             os.makedirs(folder, exist_ok=True)
             write(tmp)
         os.replace(tmp, dst)
-    except OSError as exc:
-        _discard(tmp)
-        raise _os_error(exc, dst) from exc
-    except BaseException:
-        _discard(tmp)
-        raise
 
 
 def _discard(path: Path | str) -> None:
